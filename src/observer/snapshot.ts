@@ -1,0 +1,71 @@
+// The whole tree as plain data: what `toy.snapshot()` returns and what the observer draws. JSON-safe: no
+// functions, no cycles, times in ms.
+
+/** The state of one worker, as the pool manager knows it. */
+export type WorkerState = 'starting' | 'idle' | 'busy' | 'cooling' | 'stopping';
+
+/** One worker: a row of the original's monitor table. */
+export interface WorkerSnapshot {
+  readonly id: string;
+  readonly state: WorkerState;
+  readonly kind: string;
+  readonly pid?: number;
+  readonly threadId?: number;
+  /** Checkouts served so far. */
+  readonly uses: number;
+  readonly ageMs: number;
+  /** Bytes, when the kind can tell (RSS for processes, heap for threads). */
+  readonly memoryBytes?: number;
+  /** Is this an overflow worker (started beyond `size`)? */
+  readonly isOverflow: boolean;
+  /** Who holds the lease, when busy. */
+  readonly lease?: { readonly owner: string; readonly sinceMs: number };
+}
+
+/** A pool's status, per SEMANTICS.md, with the fields the observer charts. */
+export interface PoolStatusSnapshot {
+  readonly state: 'ready' | 'overflow' | 'full';
+  readonly idle: number;
+  readonly overflow: number;
+  readonly checkedOut: number;
+  readonly waiting: number;
+}
+
+/** A pool and its subtree. */
+export interface PoolSnapshot {
+  readonly name: string;
+  readonly kind: string;
+  /** The options in force, JSON-safe (the worker kind as its name). */
+  readonly options: Readonly<Record<string, unknown>>;
+  readonly status: PoolStatusSnapshot;
+  readonly workers: readonly WorkerSnapshot[];
+  /** Times the pool supervisor restarted this pool's manager and workers. */
+  readonly restarts: number;
+}
+
+/** A supervisor node of the tree, for drawing. */
+export interface SupervisorSnapshot {
+  readonly id: string;
+  readonly strategy: 'one-for-one' | 'one-for-all' | 'rest-for-one';
+  readonly children: readonly (SupervisorSnapshot | { readonly id: string; readonly type: 'worker' })[];
+}
+
+/** The whole PoolToy tree. */
+export interface ToySnapshot {
+  /** Wall-clock time of the snapshot (ms since the epoch), for display. */
+  readonly time: number;
+  readonly tree: SupervisorSnapshot;
+  readonly registry: readonly string[];
+  readonly pools: readonly PoolSnapshot[];
+}
+
+/** One entry of the observer's event log: a pool event, flattened. */
+export interface ToyEvent {
+  readonly time: number;
+  readonly pool: string;
+  /** The pool event's name, e.g. `checkout:granted`, `worker:exited`. */
+  readonly type: string;
+  readonly workerId?: string;
+  /** One human line, e.g. the exit reason. */
+  readonly detail?: string;
+}
