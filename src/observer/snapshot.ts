@@ -68,4 +68,6 @@ export interface ToyEvent {
   readonly workerId?: string;
   /** One human line, e.g. the exit reason. */
   readonly detail?: string;
+  /** For `checkout:granted`: how long the client waited for its worker, in ms (the observer charts it). */
+  readonly waitMs?: number;
 }
