@@ -55,3 +55,75 @@ export class InvalidArgumentError extends PoolToyError {
     this.got = got;
   }
 }
+
+/** How a worker process or thread ended: its exit code or signal (either may be null), and why if known. */
+export interface WorkerExitDetails {
+  readonly exitCode?: number | null;
+  readonly signal?: string | null;
+  readonly cause?: unknown;
+  /** True when the worker died (or the start was given up) before it reported ready. */
+  readonly duringStart?: boolean;
+}
+
+/** A worker died — exit code, signal, error, lost channel — or never became ready; in-flight calls reject with it. */
+export class WorkerExitError extends PoolToyError {
+  readonly workerId: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+
+  constructor(workerId: string, details: WorkerExitDetails = {}) {
+    const how = details.signal
+      ? `was killed by ${details.signal}`
+      : typeof details.exitCode === 'number'
+        ? `exited with code ${details.exitCode}`
+        : 'died';
+    const why = details.cause instanceof Error ? `: ${details.cause.message}` : '';
+    const when = details.duringStart ? ' before it was ready' : '';
+    super('ERR_WORKER_EXIT', `worker "${workerId}" ${how}${when}${why}`, { cause: details.cause });
+    this.workerId = workerId;
+    this.exitCode = details.exitCode ?? null;
+    this.signal = details.signal ?? null;
+  }
+}
+
+/** A call to a worker ran longer than its `timeoutMs` (`runTimeoutMs` for `pool.run`). */
+export class RunTimeoutError extends PoolToyError {
+  readonly workerId: string;
+  readonly timeoutMs: number;
+
+  constructor(workerId: string, timeoutMs: number) {
+    super(
+      'ERR_RUN_TIMEOUT',
+      `call to worker "${workerId}" timed out after ${timeoutMs}ms; the handler's signal was aborted, and a pool replaces the worker`,
+    );
+    this.workerId = workerId;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A worker (or its parent) sent a message outside the protocol: garbage on stdout, an unknown call id, a bad envelope. */
+export class WorkerProtocolError extends PoolToyError {
+  readonly workerId: string;
+  readonly expected: string;
+  readonly got: unknown;
+
+  constructor(workerId: string, expected: string, got: unknown) {
+    super(
+      'ERR_WORKER_PROTOCOL',
+      `worker "${workerId}" broke the protocol: expected ${expected}, got ${describeValue(got)}`,
+    );
+    this.workerId = workerId;
+    this.expected = expected;
+    this.got = got;
+  }
+}
+
+/** `serve()` was called outside a worker started by PoolToy (no IPC channel, no parent port). */
+export class NotInWorkerError extends PoolToyError {
+  constructor() {
+    super(
+      'ERR_NOT_IN_WORKER',
+      'serve() must run inside a worker started by processWorker() or threadWorker(): found neither an IPC channel nor a parent port',
+    );
+  }
+}
