@@ -127,3 +127,164 @@ export class NotInWorkerError extends PoolToyError {
     );
   }
 }
+
+/** A pool's status as error messages quote it: who is busy, who waits. */
+export interface StatusForError {
+  readonly checkedOut: number;
+  readonly waiting: number;
+}
+
+/** A checkout waited longer than its `timeoutMs` for a worker. */
+export class CheckoutTimeoutError extends PoolToyError {
+  readonly pool: string;
+  readonly timeoutMs: number;
+
+  /** `detail` says what held the workers, e.g. `oldest lease held 31s by GET /report`. */
+  constructor(pool: string, timeoutMs: number, status: StatusForError, detail?: string) {
+    super(
+      'ERR_POOL_CHECKOUT_TIMEOUT',
+      `checkout from "${pool}" timed out after ${timeoutMs}ms (${status.checkedOut} busy, ${status.waiting} waiting` +
+        `${detail ? `; ${detail}` : ''}); raise size or maxOverflow, release leases sooner, or raise checkoutTimeoutMs`,
+    );
+    this.pool = pool;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A non-blocking checkout (`block: false`) found no idle worker and no room to start one. */
+export class PoolFullError extends PoolToyError {
+  readonly pool: string;
+
+  constructor(pool: string, status: StatusForError) {
+    super(
+      'ERR_POOL_FULL',
+      `pool "${pool}" is full (${status.checkedOut} busy, ${status.waiting} waiting) and the checkout would not wait`,
+    );
+    this.pool = pool;
+  }
+}
+
+/** A checkout had to queue but `maxWaiting` clients already wait. */
+export class QueueFullError extends PoolToyError {
+  readonly pool: string;
+  readonly maxWaiting: number;
+
+  constructor(pool: string, maxWaiting: number) {
+    super(
+      'ERR_POOL_QUEUE_FULL',
+      `pool "${pool}" already has ${maxWaiting} waiting checkouts (maxWaiting); shed load or raise maxWaiting`,
+    );
+    this.pool = pool;
+    this.maxWaiting = maxWaiting;
+  }
+}
+
+/** The pool is stopping or stopped: it hands out no more workers. */
+export class PoolStoppedError extends PoolToyError {
+  readonly pool: string;
+
+  constructor(pool: string) {
+    super('ERR_POOL_STOPPED', `pool "${pool}" is stopped`);
+    this.pool = pool;
+  }
+}
+
+/** A worker could not be started; `cause` is the worker kind's error. */
+export class WorkerStartError extends PoolToyError {
+  readonly pool: string;
+  readonly workerId: string;
+
+  constructor(pool: string, workerId: string, cause: unknown, message?: string) {
+    super(
+      'ERR_WORKER_START',
+      message ??
+        `worker "${workerId}" of pool "${pool}" failed to start: ${cause instanceof Error ? cause.message : describeValue(cause)}`,
+      { cause },
+    );
+    this.pool = pool;
+    this.workerId = workerId;
+  }
+}
+
+/** What is known about a worker's death. */
+export interface WorkerExitDetails {
+  readonly workerId: string;
+  /** The process's exit code, when a process exited. */
+  readonly exitCode?: number | null;
+  /** The signal that ended the process, e.g. `SIGKILL`. */
+  readonly signal?: string | null;
+  /** The error that ended the worker, or the reason a resource reported with `ctx.exit(reason)`. */
+  readonly cause?: unknown;
+}
+
+/** A worker died (crashed, was killed, or exited) while a client depended on it. */
+export class WorkerExitError extends PoolToyError {
+  readonly workerId: string;
+  readonly exitCode: number | null;
+  readonly signal: string | null;
+
+  constructor(details: WorkerExitDetails) {
+    const how =
+      details.signal != null
+        ? `was killed by ${details.signal}`
+        : details.exitCode != null
+          ? `exited with code ${details.exitCode}`
+          : details.cause !== undefined
+            ? `died: ${details.cause instanceof Error ? details.cause.message : describeValue(details.cause)}`
+            : 'exited';
+    super('ERR_WORKER_EXIT', `worker "${details.workerId}" ${how}`, { cause: details.cause });
+    this.workerId = details.workerId;
+    this.exitCode = details.exitCode ?? null;
+    this.signal = details.signal ?? null;
+  }
+}
+
+/** Why a lease was taken back from its client. */
+export type LeaseRevokedReason = 'ownerExited' | 'expired' | 'leaked';
+
+/** The pool took a lease back: its owner ended, it was held past `leaseTimeoutMs`, or it leaked. */
+export class LeaseRevokedError extends PoolToyError {
+  readonly pool: string;
+  readonly workerId: string;
+  readonly reason: LeaseRevokedReason;
+
+  constructor(pool: string, workerId: string, reason: LeaseRevokedReason, cause?: unknown) {
+    const why = {
+      ownerExited: 'its owner ended',
+      expired: 'it was held longer than leaseTimeoutMs',
+      leaked: 'it became unreachable without a checkin',
+    }[reason];
+    super('ERR_LEASE_REVOKED', `the lease of worker "${workerId}" from pool "${pool}" was revoked: ${why}`, {
+      cause,
+    });
+    this.pool = pool;
+    this.workerId = workerId;
+    this.reason = reason;
+  }
+}
+
+/** A lease's owner (a socket, request, child process…) emitted `close` or `exit`. */
+export class OwnerExitError extends PoolToyError {
+  /** The event the owner emitted. */
+  readonly event: string;
+
+  constructor(event: string) {
+    super('ERR_OWNER_EXIT', `the owner of the checkout emitted "${event}"`);
+    this.event = event;
+  }
+}
+
+/** A call to a worker ran longer than its `runTimeoutMs` / `timeoutMs`. */
+export class RunTimeoutError extends PoolToyError {
+  readonly timeoutMs: number;
+  readonly workerId: string | undefined;
+
+  constructor(timeoutMs: number, workerId?: string) {
+    super(
+      'ERR_RUN_TIMEOUT',
+      `the call${workerId ? ` to worker "${workerId}"` : ''} did not finish within ${timeoutMs}ms; the worker will be replaced`,
+    );
+    this.timeoutMs = timeoutMs;
+    this.workerId = workerId;
+  }
+}
