@@ -206,39 +206,6 @@ export class WorkerStartError extends PoolToyError {
   }
 }
 
-/** What is known about a worker's death. */
-export interface WorkerExitDetails {
-  readonly workerId: string;
-  /** The process's exit code, when a process exited. */
-  readonly exitCode?: number | null;
-  /** The signal that ended the process, e.g. `SIGKILL`. */
-  readonly signal?: string | null;
-  /** The error that ended the worker, or the reason a resource reported with `ctx.exit(reason)`. */
-  readonly cause?: unknown;
-}
-
-/** A worker died (crashed, was killed, or exited) while a client depended on it. */
-export class WorkerExitError extends PoolToyError {
-  readonly workerId: string;
-  readonly exitCode: number | null;
-  readonly signal: string | null;
-
-  constructor(details: WorkerExitDetails) {
-    const how =
-      details.signal != null
-        ? `was killed by ${details.signal}`
-        : details.exitCode != null
-          ? `exited with code ${details.exitCode}`
-          : details.cause !== undefined
-            ? `died: ${details.cause instanceof Error ? details.cause.message : describeValue(details.cause)}`
-            : 'exited';
-    super('ERR_WORKER_EXIT', `worker "${details.workerId}" ${how}`, { cause: details.cause });
-    this.workerId = details.workerId;
-    this.exitCode = details.exitCode ?? null;
-    this.signal = details.signal ?? null;
-  }
-}
-
 /** Why a lease was taken back from its client. */
 export type LeaseRevokedReason = 'ownerExited' | 'expired' | 'leaked';
 
@@ -271,20 +238,5 @@ export class OwnerExitError extends PoolToyError {
   constructor(event: string) {
     super('ERR_OWNER_EXIT', `the owner of the checkout emitted "${event}"`);
     this.event = event;
-  }
-}
-
-/** A call to a worker ran longer than its `runTimeoutMs` / `timeoutMs`. */
-export class RunTimeoutError extends PoolToyError {
-  readonly timeoutMs: number;
-  readonly workerId: string | undefined;
-
-  constructor(timeoutMs: number, workerId?: string) {
-    super(
-      'ERR_RUN_TIMEOUT',
-      `the call${workerId ? ` to worker "${workerId}"` : ''} did not finish within ${timeoutMs}ms; the worker will be replaced`,
-    );
-    this.timeoutMs = timeoutMs;
-    this.workerId = workerId;
   }
 }
