@@ -240,3 +240,55 @@ export class OwnerExitError extends PoolToyError {
     this.event = event;
   }
 }
+
+/** The cluster limit's Redis could not be reached or did not answer in time: no slot could be taken or kept. */
+export class ClusterLimitUnavailableError extends PoolToyError {
+  /** The cluster limit's key in Redis. */
+  readonly key: string;
+
+  constructor(key: string, why: string, cause?: unknown) {
+    super(
+      'ERR_CLUSTER_LIMIT_UNAVAILABLE',
+      `the cluster limit "${key}" is unavailable: ${why}; checkouts fail until Redis answers again ` +
+        `(or pass onRedisDown: 'local' to fall back to each pool's own limit)`,
+      { cause },
+    );
+    this.key = key;
+  }
+}
+
+/** A waiter gave up on a cluster slot: every slot stayed held past its `timeoutMs`. */
+export class ClusterSlotTimeoutError extends PoolToyError {
+  readonly key: string;
+  readonly timeoutMs: number;
+
+  constructor(key: string, timeoutMs: number, heldInCluster: number, limit: number) {
+    super(
+      'ERR_CLUSTER_SLOT_TIMEOUT',
+      `waiting for a slot of the cluster limit "${key}" timed out after ${timeoutMs}ms ` +
+        `(${heldInCluster} of ${limit} slots held across the cluster); raise the limit or release leases sooner`,
+    );
+    this.key = key;
+    this.timeoutMs = timeoutMs;
+  }
+}
+
+/** A held cluster slot could not be renewed before its lease ran out, so another process may now own it. */
+export class ClusterSlotLostError extends PoolToyError {
+  readonly key: string;
+
+  constructor(key: string, why: string, cause?: unknown) {
+    super('ERR_CLUSTER_SLOT_LOST', `a slot of the cluster limit "${key}" was lost: ${why}`, { cause });
+    this.key = key;
+  }
+}
+
+/** The cluster limit was closed: it takes no more slots. */
+export class ClusterLimitClosedError extends PoolToyError {
+  readonly key: string;
+
+  constructor(key: string) {
+    super('ERR_CLUSTER_LIMIT_CLOSED', `the cluster limit "${key}" is closed`);
+    this.key = key;
+  }
+}
