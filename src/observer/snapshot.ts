@@ -18,7 +18,10 @@ export interface WorkerSnapshot {
   readonly memoryBytes?: number;
   /** Is this an overflow worker (started beyond `size`)? */
   readonly isOverflow: boolean;
-  /** Who holds the lease, when busy. */
+  /**
+   * Who holds the lease, when busy: `owner` described in one line, `sinceMs` how long ago the checkout was granted
+   * (a duration at the snapshot's time, like `ageMs`; the observer shows the wall time as `time - sinceMs`).
+   */
   readonly lease?: { readonly owner: string; readonly sinceMs: number };
 }
 
