@@ -292,3 +292,99 @@ export class ClusterLimitClosedError extends PoolToyError {
     this.key = key;
   }
 }
+
+/** A supervisor could not start one of its children; `cause` is the child's start error. */
+export class ChildStartError extends PoolToyError {
+  readonly supervisorId: string;
+  readonly childId: string;
+
+  constructor(supervisorId: string, childId: string, cause: unknown) {
+    super('ERR_CHILD_START', `supervisor "${supervisorId}" could not start child "${childId}": ${String(cause)}`, {
+      cause,
+    });
+    this.supervisorId = supervisorId;
+    this.childId = childId;
+  }
+}
+
+/** A supervisor restarted its children more than `maxRestarts` times within `periodMs`, so it gave up. */
+export class RestartIntensityError extends PoolToyError {
+  readonly supervisorId: string;
+  /** The child whose exit was one restart too many. */
+  readonly childId: string;
+  /** That child's exit, e.g. `crashed: Error: boom`. */
+  readonly lastExit: string;
+
+  constructor(
+    supervisorId: string,
+    limit: { maxRestarts: number; periodMs: number },
+    childId: string,
+    lastExit: string,
+    cause?: Error,
+  ) {
+    super(
+      'ERR_RESTART_INTENSITY',
+      `supervisor "${supervisorId}" gave up after more than ${limit.maxRestarts} restarts within ${limit.periodMs}ms; ` +
+        `the last: child "${childId}" ${lastExit}`,
+      cause ? { cause } : undefined,
+    );
+    this.supervisorId = supervisorId;
+    this.childId = childId;
+    this.lastExit = lastExit;
+  }
+}
+
+/** A dynamic supervisor already has `maxChildren` children (running or starting). */
+export class MaxChildrenError extends PoolToyError {
+  readonly supervisorId: string;
+  readonly maxChildren: number;
+
+  constructor(supervisorId: string, maxChildren: number) {
+    super(
+      'ERR_MAX_CHILDREN',
+      `supervisor "${supervisorId}" already has its maximum of ${maxChildren} children; terminate one first`,
+    );
+    this.supervisorId = supervisorId;
+    this.maxChildren = maxChildren;
+  }
+}
+
+/** A registry name is already held by a live child. */
+export class NameTakenError extends PoolToyError {
+  /** The name asked for (`name` is the error's class name, as for every Error). */
+  readonly registeredName: string;
+
+  constructor(name: string) {
+    super('ERR_NAME_TAKEN', `the name ${JSON.stringify(name)} is already registered to a live child`);
+    this.registeredName = name;
+  }
+}
+
+/** A child id is already used by another (live) child of the same supervisor. */
+export class DuplicateChildError extends PoolToyError {
+  readonly supervisorId: string;
+  readonly childId: string;
+
+  constructor(supervisorId: string, childId: string) {
+    super('ERR_DUPLICATE_CHILD', `supervisor "${supervisorId}" already has a child with id "${childId}"`);
+    this.supervisorId = supervisorId;
+    this.childId = childId;
+  }
+}
+
+/** The supervisor is stopping or has stopped, so it starts no new child. */
+export class SupervisorStoppedError extends PoolToyError {
+  readonly supervisorId: string;
+
+  constructor(supervisorId: string) {
+    super('ERR_SUPERVISOR_STOPPED', `supervisor "${supervisorId}" is stopping or has stopped`);
+    this.supervisorId = supervisorId;
+  }
+}
+
+/** The registry has stopped (it is a child of the tree too), so it takes no new name. */
+export class RegistryStoppedError extends PoolToyError {
+  constructor() {
+    super('ERR_REGISTRY_STOPPED', 'the registry has stopped; register with the one its supervisor started anew');
+  }
+}
