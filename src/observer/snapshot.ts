@@ -50,6 +50,7 @@ export interface PoolSnapshot {
 export interface SupervisorSnapshot {
   readonly id: string;
   readonly strategy: 'one-for-one' | 'one-for-all' | 'rest-for-one';
+  /** A worker appears as a leaf whose `id` is its WorkerSnapshot's `id`: the observer draws its details there. */
   readonly children: readonly (SupervisorSnapshot | { readonly id: string; readonly type: 'worker' })[];
 }
 
