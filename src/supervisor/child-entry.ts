@@ -1,5 +1,6 @@
 // A supervisor's record of one child: its spec with the defaults filled in, and where the child is in its life.
 import { InvalidArgumentError } from '../errors.js';
+import type { SupervisorSnapshot } from '../observer/snapshot.js';
 import type { ChildHandle, ChildSpec, RestartType, Shutdown } from './child.js';
 import type { Exit } from './exit.js';
 import { defaultShutdown } from './shutdown.js';
@@ -15,7 +16,7 @@ export const shouldRestart: Readonly<Record<RestartType, (exit: Exit) => boolean
 /** Where a child is in its life, as its supervisor sees it. */
 export type ChildState =
   | { readonly kind: 'down' }
-  | { readonly kind: 'starting'; readonly started: Promise<void> }
+  | { readonly kind: 'starting' }
   | { readonly kind: 'running'; readonly handle: ChildHandle }
   | { readonly kind: 'stopping'; readonly handle: ChildHandle };
 
@@ -72,6 +73,18 @@ export class ChildEntry {
   /** This child as a row of `whichChildren()`. */
   info(): ChildInfo {
     return { id: this.id, type: this.type, restart: this.restart, handle: this.handle };
+  }
+
+  /**
+   * This child as a node of the tree, or `undefined` while it is not alive: a snapshot shows the tree as it is.
+   * A live supervisor child that can snapshot itself is drawn with its subtree.
+   */
+  snapshot(): SupervisorSnapshot | { readonly id: string; readonly type: 'worker' } | undefined {
+    const handle = this.handle as (ChildHandle & { snapshot?: () => SupervisorSnapshot }) | undefined;
+    if (handle === undefined) return undefined;
+    if (this.type === 'supervisor' && typeof handle.snapshot === 'function')
+      return { ...handle.snapshot(), id: this.id };
+    return { id: this.id, type: 'worker' };
   }
 
   /** Start the child; the handle, checked to be a ChildHandle, or the start error. Leaves `state` to the caller. */
