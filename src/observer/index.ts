@@ -1,0 +1,7 @@
+// `pooltoy/observer`: the web observer and the shapes it draws.
+
+export type { ObservedTree } from './observed-tree.js';
+export type { ObserverAction } from './observer-action.js';
+export type { MetricsRegistry, ObserverOptions } from './observer-options.js';
+export { type Observer, serveObserver } from './serve-observer.js';
+export type * from './snapshot.js';
