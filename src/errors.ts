@@ -76,10 +76,12 @@ export class WorkerExitError extends PoolToyError {
       ? `was killed by ${details.signal}`
       : typeof details.exitCode === 'number'
         ? `exited with code ${details.exitCode}`
-        : 'died';
-    const why = details.cause instanceof Error ? `: ${details.cause.message}` : '';
-    const when = details.duringStart ? ' before it was ready' : '';
-    super('ERR_WORKER_EXIT', `worker "${workerId}" ${how}${when}${why}`, { cause: details.cause });
+        : 'exited';
+    const message =
+      details.cause instanceof Error
+        ? `worker "${workerId}" ${details.duringStart ? 'failed to start' : 'died'}: ${details.cause.message} (${how})`
+        : `worker "${workerId}" ${how}${details.duringStart ? ' before it was ready' : ''}`;
+    super('ERR_WORKER_EXIT', message, details.cause === undefined ? undefined : { cause: details.cause });
     this.workerId = workerId;
     this.exitCode = details.exitCode ?? null;
     this.signal = details.signal ?? null;

@@ -1,0 +1,89 @@
+// Workers that are Node.js child processes, forked with an IPC channel and running `serve()` from `pooltoy/worker`.
+import { fork, type Serializable } from 'node:child_process';
+import { type Clock, systemClock } from '../clock.js';
+import { workerIdVariable } from '../worker/protocol.js';
+import {
+  checkKindOptions,
+  checkModule,
+  checkOneOf,
+  checkStopTimeoutMs,
+  checkStringArray,
+  type WorkerModule,
+} from './kind-options.js';
+import { WorkerConnection } from './worker-connection.js';
+import type { CallableWorker, WorkerKind } from './worker-kind.js';
+
+/** Options of `processWorker`. */
+export interface ProcessWorkerOptions {
+  /** Arguments after the module path. @default [] */
+  readonly args?: readonly string[];
+  /** The environment; the worker's id is added as `POOLTOY_WORKER_ID`. @default process.env */
+  readonly env?: NodeJS.ProcessEnv;
+  /** Node.js flags, e.g. `['--max-old-space-size=256']`. @default process.execArgv */
+  readonly execArgv?: readonly string[];
+  /** The working directory. @default process.cwd() */
+  readonly cwd?: string;
+  /** How messages are encoded: `'advanced'` (structured clone: Maps, Dates, typed arrays) or `'json'`. @default 'json' */
+  readonly serialization?: 'json' | 'advanced';
+  /** After `stop()` (SIGTERM), SIGKILL a worker still running after this many ms. @default 5000 */
+  readonly stopTimeoutMs?: number;
+  /** Where timers come from (tests inject a `ManualClock`). @default systemClock */
+  readonly clock?: Clock;
+}
+
+/** Run each worker as a forked Node.js process; `module` calls `serve(handler)` from `pooltoy/worker`. */
+export function processWorker(module: WorkerModule, options: ProcessWorkerOptions = {}): WorkerKind<CallableWorker> {
+  const modulePath = checkModule('processWorker', module);
+  checkKindOptions('processWorker', options, [
+    'args',
+    'env',
+    'execArgv',
+    'cwd',
+    'serialization',
+    'stopTimeoutMs',
+    'clock',
+  ]);
+  const args = checkStringArray('processWorker', 'args', options.args) ?? [];
+  const execArgv = checkStringArray('processWorker', 'execArgv', options.execArgv);
+  const serialization = checkOneOf('processWorker', 'serialization', options.serialization ?? 'json', [
+    'json',
+    'advanced',
+  ]);
+  const stopTimeoutMs = checkStopTimeoutMs('processWorker', options.stopTimeoutMs);
+  const clock = options.clock ?? systemClock;
+
+  return {
+    kind: 'process',
+    start(context) {
+      const child = fork(modulePath, args, {
+        env: { ...(options.env ?? process.env), [workerIdVariable]: context.workerId },
+        execArgv,
+        cwd: options.cwd,
+        serialization,
+      });
+      const connection = new WorkerConnection({
+        context,
+        clock,
+        stopTimeoutMs,
+        pid: child.pid,
+        transport: {
+          // Sent without a callback: a failure to send means the channel is gone, which 'error' reports.
+          send: (message) => child.send(message as Serializable),
+          stop: () => child.kill('SIGTERM'),
+          kill: () => child.kill('SIGKILL'),
+        },
+      });
+      child.on('message', (message) => connection.receive(message));
+      child.on('error', (error) => {
+        // A fork that never spawned has no process to wait for: its death is now.
+        connection.fail(error);
+        if (child.pid === undefined) connection.died(null, null);
+      });
+      child.on('disconnect', () => connection.channelLost(new Error('the IPC channel closed')));
+      // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before an exit is
+      // still delivered to its call.
+      child.on('close', (exitCode, signal) => connection.died(exitCode, signal));
+      return connection.started;
+    },
+  };
+}
