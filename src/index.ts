@@ -6,3 +6,6 @@ export type * from './observer/snapshot.js';
 export * from './supervisor/child.js';
 export * from './supervisor/exit.js';
 export * from './workers/worker-kind.js';
+export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';
+export { type ThreadWorkerOptions, threadWorker } from './workers/thread-worker.js';
+export type { WorkerModule } from './workers/kind-options.js';
