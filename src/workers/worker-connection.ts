@@ -135,7 +135,8 @@ export class WorkerConnection implements WorkerHandle<CallableWorker> {
 
   /** Handle one message from the worker; anything outside the protocol kills it as a `WorkerProtocolError`. */
   receive(message: unknown): void {
-    if (this.#state === 'exited') return;
+    // Once failing, the worker is being killed: what it still says cannot be trusted.
+    if (this.#state === 'exited' || this.#cause !== undefined) return;
     if (!isWorkerMessage(message)) {
       this.fail(new WorkerProtocolError(this.workerId, 'a PoolToy worker message', message));
       return;
