@@ -390,3 +390,17 @@ export class RegistryStoppedError extends PoolToyError {
     super('ERR_REGISTRY_STOPPED', 'the registry has stopped; register with the one its supervisor started anew');
   }
 }
+
+/** A pool's manager crashed (a bug, reported as such); its supervisor restarts it with fresh workers. */
+export class PoolCrashedError extends PoolToyError {
+  readonly pool: string;
+
+  constructor(pool: string, cause: unknown) {
+    super(
+      'ERR_POOL_CRASHED',
+      `the manager of pool "${pool}" crashed and is being restarted: ${cause instanceof Error ? cause.message : describeValue(cause)}`,
+      { cause },
+    );
+    this.pool = pool;
+  }
+}
