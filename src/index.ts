@@ -3,8 +3,15 @@
 export * from './clock.js';
 export * from './errors.js';
 export type * from './observer/snapshot.js';
+export * from './registry.js';
 export * from './supervisor/child.js';
+export { type ChildInfo, shouldRestart } from './supervisor/child-entry.js';
+export * from './supervisor/dynamic-supervisor.js';
 export * from './supervisor/exit.js';
+export * from './supervisor/restart-intensity.js';
+export * from './supervisor/shutdown.js';
+export * from './supervisor/supervisor.js';
+export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/supervisor-events.js';
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
 export type { WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';
