@@ -3,6 +3,14 @@
 export * from './clock.js';
 export * from './errors.js';
 export type * from './observer/snapshot.js';
+export type { OnOwnerExit, PoolOptions, PoolStrategy } from './options.js';
+export { createPool } from './pool/create-pool.js';
+export { Lease, type ReleaseOptions } from './pool/lease.js';
+export type { Owner, OwnerEmitter } from './pool/owner-monitor.js';
+export { type CheckoutOptions, Pool, type RunOptions, type StopReport } from './pool/pool.js';
+export type { PoolEventListener, PoolEventMap, PoolEventName, StopCause } from './pool/pool-events.js';
+export type { HeldLease } from './pool/pool-manager.js';
+export type { PoolStatus } from './pool/pool-status.js';
 export * from './registry.js';
 export * from './supervisor/child.js';
 export { type ChildInfo, shouldRestart } from './supervisor/child-entry.js';
@@ -15,5 +23,10 @@ export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/su
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
 export type { WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';
+export {
+  type ResourceContext,
+  type ResourceWorkerOptions,
+  resourceWorker,
+} from './workers/resource-worker.js';
 export { type ThreadWorkerOptions, threadWorker } from './workers/thread-worker.js';
 export * from './workers/worker-kind.js';

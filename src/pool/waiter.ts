@@ -1,0 +1,61 @@
+// A checkout that could not be served at once. It carries its own queue links (O(1) cancel) and settles exactly
+// once: granted a lease, or rejected (timeout, abort, owner gone, pool stopped, starts failing).
+import type { Timer } from '../clock.js';
+import type { Lease } from './lease.js';
+import type { Owner } from './owner-monitor.js';
+import type { QueueNode } from './waiting-queue.js';
+
+/** A queued checkout. */
+export class Waiter<W = unknown> implements QueueNode<Waiter<W>> {
+  previous: Waiter<W> | undefined;
+  next: Waiter<W> | undefined;
+  isQueued = false;
+  /** Settled (granted or rejected): a worker is never handed to a waiter that gave up. */
+  isSettled = false;
+  readonly queuedAt: number;
+  readonly owner: Owner | undefined;
+  readonly stack: string | undefined;
+  timer: Timer | undefined;
+  /** Stops listening to the checkout's signal and owner. */
+  unwatch: (() => void) | undefined;
+  readonly #resolve: (lease: Lease<W>) => void;
+  readonly #reject: (reason: unknown) => void;
+
+  constructor(
+    queuedAt: number,
+    owner: Owner | undefined,
+    stack: string | undefined,
+    resolve: (lease: Lease<W>) => void,
+    reject: (reason: unknown) => void,
+  ) {
+    this.queuedAt = queuedAt;
+    this.owner = owner;
+    this.stack = stack;
+    this.#resolve = resolve;
+    this.#reject = reject;
+  }
+
+  /** Hand over the lease; returns false if the waiter had already settled. */
+  grant(lease: Lease<W>): boolean {
+    if (!this.#settle()) return false;
+    this.#resolve(lease);
+    return true;
+  }
+
+  /** Reject the checkout; returns false if the waiter had already settled. */
+  fail(reason: unknown): boolean {
+    if (!this.#settle()) return false;
+    this.#reject(reason);
+    return true;
+  }
+
+  #settle(): boolean {
+    if (this.isSettled) return false;
+    this.isSettled = true;
+    this.timer?.cancel();
+    this.timer = undefined;
+    this.unwatch?.();
+    this.unwatch = undefined;
+    return true;
+  }
+}
