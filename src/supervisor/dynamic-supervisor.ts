@@ -1,4 +1,4 @@
-// About 270 lines, on purpose: start, restart, give-up and stop share one state and read best side by side.
+// About 280 lines, on purpose: start, restart, give-up and stop share one state and read best side by side.
 // A supervisor of children added and removed while it runs (Elixir's DynamicSupervisor): no order among them, so
 // one-for-one restarts, and a stop that stops them all at once.
 import { type Clock, systemClock } from '../clock.js';

@@ -109,6 +109,7 @@ describe('restart', () => {
     expect(String((await warning)[0])).toContain('a faulty logger');
     expect(b.instances).toHaveLength(2);
     expect(supervisor.whichChildren()[1]?.handle).toBe(b.current);
+    supervisor.removeAllListeners('child:exited');
     await supervisor.shutdown();
   });
 });
