@@ -1,0 +1,263 @@
+// Slots of a limit shared by every process that uses the same Redis key: taken in FIFO order across processes,
+// kept alive by a heartbeat, lost (and said so) when they cannot be renewed in time.
+import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
+import { hostname } from 'node:os';
+import type { Timer } from '../clock.js';
+import {
+  ClusterLimitClosedError,
+  ClusterSlotLostError,
+  ClusterSlotTimeoutError,
+  InvalidArgumentError,
+} from '../errors.js';
+import {
+  type ClusterLimitConfig,
+  type ClusterLimitOptions,
+  parseClusterLimitOptions,
+} from './cluster-limit-options.js';
+import { RedisScriptRunner } from './redis-script-runner.js';
+import { semaphoreScripts } from './semaphore-scripts.js';
+import { SlotWaiter } from './slot-waiter.js';
+
+/** Options of one `take`. */
+export interface TakeSlotOptions {
+  /** Give up after this many ms (`Infinity` waits forever; `0` asks once). @default 5000 */
+  readonly timeoutMs?: number;
+  /** Aborting it gives up the wait; `take` rejects with the signal's reason. */
+  readonly signal?: AbortSignal;
+}
+
+/** A slot of the cluster limit, held by this process until `free()` or until it is lost. */
+export interface ClusterSlot {
+  /** The holder's id in Redis: `host:pid:instance:serial`. */
+  readonly token: string;
+  /** Aborts with `ClusterSlotLostError` when the slot could not be renewed in time: stop using what it guards. */
+  readonly signal: AbortSignal;
+  /** Give the slot back at once; resolves when Redis confirmed (or could not be told: then the slot expires). */
+  free(): Promise<void>;
+}
+
+/** The cluster limit as this process sees it; the cluster-wide counts are as of the last round trip to Redis. */
+export interface ClusterLimitStatus {
+  readonly key: string;
+  readonly limit: number;
+  readonly heldHere: number;
+  readonly waitingHere: number;
+  readonly heldInCluster: number;
+  readonly waitingInCluster: number;
+  /** Did the last command to Redis succeed? */
+  readonly isRedisReachable: boolean;
+}
+
+interface HeldSlot {
+  readonly controller: AbortController;
+  lossTimer?: Timer;
+}
+
+/**
+ * A counting semaphore in Redis with FIFO fairness across processes. Emits `waiter:queued`, `slot:taken`,
+ * `slot:freed` (each with the token), `slots:renewed` (how many), `slot:lost` (the error), `redis:failed` (the
+ * error) and `redis:recovered`.
+ */
+export class ClusterSemaphore extends EventEmitter {
+  /** The validated options. */
+  readonly config: ClusterLimitConfig;
+  readonly #runner: RedisScriptRunner;
+  // Unique per semaphore, not just per process: two limits on the same key in one process must not share tokens.
+  readonly #tokenPrefix = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}:`;
+  #serial = 0;
+  readonly #held = new Map<string, HeldSlot>();
+  readonly #waiters = new Set<SlotWaiter>();
+  #heldInCluster = 0;
+  #waitingInCluster = 0;
+  #isClosed = false;
+  #heartbeat: Timer | undefined;
+
+  constructor(options: ClusterLimitOptions) {
+    super();
+    this.config = parseClusterLimitOptions(options);
+    this.#runner = new RedisScriptRunner(this.config, (change) => {
+      if (change.kind === 'failed') this.emit('redis:failed', change.error);
+      else this.emit('redis:recovered');
+    });
+  }
+
+  /** Take a slot, waiting in the cluster-wide line until one is free, the timeout passes or the signal aborts. */
+  async take(options: TakeSlotOptions = {}): Promise<ClusterSlot> {
+    const { clock, key, limit, leaseTtlMs, waiterTtlMs, pollMaxMs } = this.config;
+    const timeoutMs = options.timeoutMs ?? 5000;
+    if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
+      throw new InvalidArgumentError('timeoutMs', 'a number >= 0 or Infinity', timeoutMs);
+    }
+    options.signal?.throwIfAborted();
+    if (this.#isClosed) throw new ClusterLimitClosedError(key);
+    const waiter = new SlotWaiter(`${this.#tokenPrefix}${++this.#serial}`, clock, options.signal);
+    this.#waiters.add(waiter);
+    try {
+      for (let attempt = 0; ; attempt++) {
+        waiter.asking();
+        const sentAt = clock.now();
+        const [, , granted, quarantineMs = 0] = await waiter.race(
+          this.#run('take', [waiter.token, limit, leaseTtlMs, waiterTtlMs]),
+        );
+        if (granted === 1) return this.#hold(waiter.token, sentAt);
+        if (attempt === 0) {
+          if (timeoutMs === 0) throw new ClusterSlotTimeoutError(key, 0, this.#heldInCluster, limit);
+          waiter.startDeadline(
+            timeoutMs,
+            () => new ClusterSlotTimeoutError(key, timeoutMs, this.#heldInCluster, limit),
+          );
+          this.emit('waiter:queued', waiter.token);
+        }
+        // Backoff with jitter keeps waiters of many processes from asking in lockstep; order is kept by the
+        // tickets in Redis, not by who asks first, so a slow poller loses latency, never its place.
+        const backoffMs = Math.min(pollMaxMs, 5 * 2 ** attempt);
+        await waiter.pause(
+          quarantineMs > 0 ? Math.min(quarantineMs, pollMaxMs) : backoffMs / 2 + (Math.random() * backoffMs) / 2,
+        );
+      }
+    } catch (error) {
+      // Leave the line — or free a slot granted by a reply that arrived after we gave up.
+      this.#forget(waiter.token);
+      throw error;
+    } finally {
+      waiter.dispose();
+      this.#waiters.delete(waiter);
+    }
+  }
+
+  /** What this process knows now, without a round trip. */
+  status(): ClusterLimitStatus {
+    return {
+      key: this.config.key,
+      limit: this.config.limit,
+      heldHere: this.#held.size,
+      waitingHere: this.#waiters.size,
+      heldInCluster: this.#heldInCluster,
+      waitingInCluster: this.#waitingInCluster,
+      isRedisReachable: this.#runner.isReachable,
+    };
+  }
+
+  /** Ask Redis for the live cluster-wide counts; rejects with `ClusterLimitUnavailableError` when it cannot. */
+  async refresh(): Promise<ClusterLimitStatus> {
+    await this.#run('count', []);
+    return this.status();
+  }
+
+  /** Stop: waiters reject with `ClusterLimitClosedError`, held slots are freed and their signals aborted. */
+  async close(): Promise<void> {
+    this.#isClosed = true;
+    this.#heartbeat?.cancel();
+    this.#heartbeat = undefined;
+    for (const waiter of this.#waiters) waiter.giveUp(new ClusterLimitClosedError(this.config.key));
+    const freeing = [...this.#held.entries()].map(([token, held]) => {
+      held.controller.abort(new ClusterLimitClosedError(this.config.key));
+      return this.#free(token);
+    });
+    await Promise.all(freeing);
+  }
+
+  #hold(token: string, sentAt: number): ClusterSlot {
+    const held: HeldSlot = { controller: new AbortController() };
+    this.#held.set(token, held);
+    this.#keepUntil(token, held, sentAt);
+    this.#maybeStartHeartbeat();
+    this.emit('slot:taken', token);
+    let isFreed = false;
+    return {
+      token,
+      signal: held.controller.signal,
+      free: () => {
+        if (isFreed) return Promise.resolve();
+        isFreed = true;
+        return this.#free(token);
+      },
+    };
+  }
+
+  // Redis set the slot's expiry when it ran the command, which was after `sentAt`: counting from `sentAt` errs on
+  // the side of giving the slot up too early, never too late.
+  #keepUntil(token: string, held: HeldSlot, sentAt: number): void {
+    const { clock, keepMs, key } = this.config;
+    held.lossTimer?.cancel();
+    held.lossTimer = clock.setTimer(
+      sentAt + keepMs - clock.now(),
+      () => this.#lose(token, new ClusterSlotLostError(key, `it could not be renewed within ${keepMs}ms`)),
+      { unref: true },
+    );
+  }
+
+  #lose(token: string, error: ClusterSlotLostError): void {
+    const held = this.#held.get(token);
+    if (!held) return;
+    this.#held.delete(token);
+    held.lossTimer?.cancel();
+    held.controller.abort(error);
+    this.emit('slot:lost', error);
+    this.#forget(token);
+  }
+
+  async #free(token: string): Promise<void> {
+    const held = this.#held.get(token);
+    this.#held.delete(token);
+    held?.lossTimer?.cancel();
+    try {
+      await this.#run('forget', [token]);
+    } catch {
+      // Redis is unreachable: the slot expires there on its own within leaseTtlMs.
+    }
+    this.emit('slot:freed', token);
+    // The oldest local waiter asks at once instead of waiting out its backoff.
+    const [oldest] = this.#waiters;
+    oldest?.wake();
+  }
+
+  #forget(token: string): void {
+    this.#run('forget', [token]).catch(() => {
+      // Best effort: an unreachable Redis drops the waiter or the slot by its TTL.
+    });
+  }
+
+  #maybeStartHeartbeat(): void {
+    if (this.#heartbeat || this.#held.size === 0 || this.#isClosed) return;
+    this.#heartbeat = this.config.clock.setTimer(
+      this.config.heartbeatMs,
+      () => {
+        void this.#renew().finally(() => {
+          this.#heartbeat = undefined;
+          this.#maybeStartHeartbeat();
+        });
+      },
+      { unref: true },
+    );
+  }
+
+  async #renew(): Promise<void> {
+    const tokens = [...this.#held.keys()];
+    if (tokens.length === 0) return;
+    const sentAt = this.config.clock.now();
+    let reply: number[];
+    try {
+      reply = await this.#run('renew', [this.config.leaseTtlMs, ...tokens]);
+    } catch {
+      return; // The loss timers decide when the slots count as lost.
+    }
+    tokens.forEach((token, index) => {
+      const held = this.#held.get(token);
+      if (!held) return;
+      if (reply[2 + index] === 1) this.#keepUntil(token, held, sentAt);
+      else
+        this.#lose(token, new ClusterSlotLostError(this.config.key, 'Redis no longer lists it (restarted or expired)'));
+    });
+    this.emit('slots:renewed', tokens.length);
+  }
+
+  #run(name: keyof typeof semaphoreScripts, args: (string | number)[]): Promise<number[]> {
+    return this.#runner.run(semaphoreScripts[name], args).then((reply) => {
+      this.#heldInCluster = reply[0] ?? 0;
+      this.#waitingInCluster = reply[1] ?? 0;
+      return reply;
+    });
+  }
+}

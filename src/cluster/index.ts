@@ -1,0 +1,5 @@
+// pooltoy/cluster: a concurrency limit shared by every process that uses the same Redis key. Needs the optional
+// peer dependency ioredis; nothing in the core package imports this.
+
+export * from './cluster-limit-options.js';
+export * from './cluster-semaphore.js';
