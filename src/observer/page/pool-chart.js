@@ -34,11 +34,13 @@ export function drawPoolChart(canvas, samples) {
   context.setTransform(ratio, 0, 0, ratio, 0, 0);
   context.clearRect(0, 0, width, height);
 
-  const left = 28;
+  const left = 30;
   const linesBottom = height * 0.68;
   const barsTop = height * 0.74;
-  const stepX = (width - left) / (chartSeconds - 1);
-  const xOf = (index) => left + (chartSeconds - samples.length + index) * stepX;
+  // A young chart fills its width (at least 30s of it) rather than hugging the right edge.
+  const spanSeconds = Math.min(chartSeconds, Math.max(30, samples.length));
+  const stepX = (width - left - 4) / (spanSeconds - 1);
+  const xOf = (index) => left + (spanSeconds - samples.length + index) * stepX;
 
   const top = Math.max(1, ...samples.flatMap((sample) => series.map(({ key }) => sample[key])));
   const yOf = (value) => 6 + (linesBottom - 6) * (1 - value / top);
@@ -72,7 +74,7 @@ export function drawPoolChart(canvas, samples) {
   const waits = samples.map((sample) => sample.waitMs ?? 0);
   const worstWait = Math.max(...waits, 0);
   context.fillStyle = '#6b7590';
-  context.fillText(worstWait > 0 ? `wait ≤${Math.round(worstWait)}ms` : 'wait', 4, barsTop + 8);
+  context.fillText(worstWait > 0 ? `${Math.round(worstWait)}ms` : '0ms', 2, barsTop + 8);
   context.fillStyle = waitColour;
   const barsHeight = height - barsTop - 2;
   waits.forEach((wait, index) => {

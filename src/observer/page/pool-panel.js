@@ -76,6 +76,7 @@ export class PoolPanel {
       entry.samples.push(sample);
       if (entry.samples.length > chartSeconds) entry.samples.shift();
       drawPoolChart(entry.canvas, entry.samples);
+      entry.canvas.dataset.samples = String(entry.samples.length);
     }
   }
 
@@ -154,14 +155,14 @@ export class PoolPanel {
         {},
         element('h3', {}, pool.name),
         element('span', { class: 'pool-state', 'data-pool-state': state }, state),
-        element('span', { class: 'pool-kind' }, `${pool.kind}${sizeText}${restarts}`),
         button,
       ),
+      element('p', { class: 'pool-kind' }, `${pool.kind} workers${sizeText}${restarts}`),
       ...gauges,
       entry.canvas,
       legend,
-      extraWorkers.length > 0 && element('div', { class: 'extra-workers' }, ...extraWorkers),
     );
+    if (extraWorkers.length > 0) card.append(element('div', { class: 'extra-workers' }, ...extraWorkers));
     card.title = isStopped
       ? `${pool.name} was stopped`
       : `${pool.name}: oldest worker up ${formatDuration(Math.max(0, ...pool.workers.map((w) => w.ageMs)))}`;

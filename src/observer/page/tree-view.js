@@ -22,14 +22,15 @@ export function workerCard(worker, poolName, time, options) {
     `up ${formatDuration(worker.ageMs)}`,
     worker.memoryBytes !== undefined ? formatBytes(worker.memoryBytes) : undefined,
   ].filter(Boolean);
-  const lease = worker.lease
-    ? element(
-        'p',
-        { class: 'lease', title: `lease granted at ${formatClock(time - worker.lease.sinceMs)}` },
-        element('span', { class: 'owner' }, worker.lease.owner),
-        ` · ${formatDuration(worker.lease.sinceMs)} (since ${formatClock(time - worker.lease.sinceMs)})`,
-      )
-    : undefined;
+  const since = worker.lease && formatClock(time - worker.lease.sinceMs);
+  const lease = worker.lease && [
+    element(
+      'p',
+      { class: 'lease', title: worker.lease.owner },
+      element('span', { class: 'owner' }, worker.lease.owner),
+    ),
+    element('p', { class: 'held' }, `held ${formatDuration(worker.lease.sinceMs)} · since ${since}`),
+  ];
   const kill =
     options.actions &&
     worker.state !== 'stopping' &&
@@ -57,7 +58,7 @@ export function workerCard(worker, poolName, time, options) {
       kill,
     ),
     element('p', { class: 'facts' }, facts.join(' · ')),
-    lease,
+    ...(lease || []),
   );
 }
 
