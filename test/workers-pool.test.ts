@@ -1,0 +1,138 @@
+// Pools of real workers: pool.run over threads, processes and commands, with deaths, timeouts and recycling.
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RunTimeoutError, WorkerExitError } from '../src/errors.js';
+import type { PoolOptions } from '../src/options.js';
+import { createPool } from '../src/pool/create-pool.js';
+import type { Pool } from '../src/pool/pool.js';
+import type { PoolEventMap } from '../src/pool/pool-events.js';
+import { commandWorker } from '../src/workers/command-worker.js';
+import { processWorker } from '../src/workers/process-worker.js';
+import { threadWorker } from '../src/workers/thread-worker.js';
+import type { CallableWorker } from '../src/workers/worker-kind.js';
+
+const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url);
+const pools: Pool<CallableWorker>[] = [];
+const idle = (n: number) => ({ state: 'ready', idle: n, overflow: 0, checkedOut: 0, waiting: 0 });
+
+/** The next `name` event of `of`: listen before the action that causes it. */
+function next<K extends keyof PoolEventMap>(of: Pool<CallableWorker>, name: K): Promise<PoolEventMap[K]> {
+  return new Promise((resolve) => of.once(name, resolve));
+}
+
+async function pool(options: PoolOptions<CallableWorker>): Promise<Pool<CallableWorker>> {
+  const created = await createPool({ maxOverflow: 0, stopTimeoutMs: 1000, ...options });
+  pools.push(created);
+  return created;
+}
+
+afterEach(async () => {
+  await Promise.all(pools.splice(0).map((p) => p.stop({ timeoutMs: 0 })));
+});
+
+describe('pool.run', () => {
+  it('spreads CPU-bound calls over a pool of threads', async () => {
+    const threads = await pool({ worker: threadWorker(fixture('echo')), size: 2 });
+    const answers = await Promise.all([1, 2, 3, 4].map((n) => threads.run({ op: 'delay', ms: 1, value: n })));
+    expect(answers).toEqual([1, 2, 3, 4]);
+    expect(threads.status()).toEqual(idle(2));
+  });
+
+  it('answers through a pool of processes, and of Python programs', async () => {
+    const processes = await pool({ worker: processWorker(fixture('echo')), size: 2 });
+    expect(await processes.run({ op: 'workerId' })).toMatch(/#/);
+    const hasPython = spawnSync('python3', ['--version']).status === 0;
+    if (!hasPython) return;
+    const script = fileURLToPath(new URL('../examples/python-worker.py', import.meta.url));
+    const python = await pool({ worker: commandWorker('python3', [script]), size: 1 });
+    expect(await python.run({ primesBelow: 1000 })).toBe(168);
+  });
+
+  it('removes a queued run that is aborted, leaving the busy worker alone', async () => {
+    const threads = await pool({ worker: threadWorker(fixture('echo')), size: 1 });
+    const busy = new AbortController();
+    const running = threads.run({ op: 'waitForAbort' }, { signal: busy.signal });
+    const queued = new AbortController();
+    const isQueued = next(threads, 'checkout:queued');
+    const waiting = threads.run('never sent', { signal: queued.signal });
+    await isQueued;
+    queued.abort(new Error('gave up waiting'));
+    await expect(waiting).rejects.toThrow('gave up waiting');
+    expect(threads.status()).toMatchObject({ checkedOut: 1, waiting: 0 });
+    busy.abort(new Error('done'));
+    await expect(running).rejects.toThrow('done');
+  });
+
+  it('rejects a run past runTimeoutMs, then stops and replaces its worker (a spinning thread is terminated)', async () => {
+    const threads = await pool({
+      worker: threadWorker(fixture('hang'), { stopTimeoutMs: 50 }),
+      size: 1,
+      runAbortGraceMs: 10,
+    });
+    const exited = next(threads, 'worker:exited');
+    await expect(threads.run('spin', { runTimeoutMs: 20 })).rejects.toBeInstanceOf(RunTimeoutError);
+    const { exit } = await exited;
+    expect(exit.kind).toBe('killed');
+    await threads.settled();
+    expect(threads.status()).toEqual(idle(1));
+    expect(await threads.run('alive')).toBe('alive');
+  });
+});
+
+describe('worker death', () => {
+  it('rejects the run with WorkerExitError and replaces the process', async () => {
+    const processes = await pool({ worker: processWorker(fixture('crash-on-call')), size: 2 });
+    const exited = next(processes, 'worker:exited');
+    const error = await processes.run('exit').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(WorkerExitError);
+    expect(error).toMatchObject({ exitCode: 7 });
+    await exited;
+    await processes.settled();
+    expect(processes.status()).toEqual(idle(2));
+    expect(await processes.run('fine')).toBe('fine');
+  });
+
+  it('replaces a thread that ran out of memory', async () => {
+    const threads = await pool({
+      worker: threadWorker(fixture('allocate-oom'), { resourceLimits: { maxOldGenerationSizeMb: 16 } }),
+      size: 2,
+    });
+    const exited = next(threads, 'worker:exited');
+    await expect(threads.run('allocate')).rejects.toMatchObject({ cause: { code: 'ERR_WORKER_OUT_OF_MEMORY' } });
+    await exited;
+    await threads.settled();
+    expect(threads.status()).toEqual(idle(2));
+  });
+});
+
+describe('recycling', () => {
+  it('replaces a thread whose heap passed maxMemoryMb', async () => {
+    const threads = await pool({ worker: threadWorker(fixture('allocate-oom')), size: 1, maxMemoryMb: 32 });
+    const recycled = next(threads, 'worker:recycled');
+    await threads.run({ retainMb: 48 });
+    const event = await recycled;
+    expect(event.reason).toBe('maxMemory');
+    await threads.settled();
+    expect(threads.status()).toEqual(idle(1));
+  });
+
+  it('replaces a process after maxUses calls', async () => {
+    const processes = await pool({ worker: processWorker(fixture('echo')), size: 1, maxUses: 1 });
+    const first = await processes.run({ op: 'workerId' });
+    const second = await processes.run({ op: 'workerId' });
+    expect(second).not.toBe(first);
+  });
+});
+
+describe('pool.stop', () => {
+  it('kills a process that ignores SIGTERM after stopTimeoutMs, and reports it', async () => {
+    const processes = await createPool({
+      worker: processWorker(fixture('ignore-sigterm')),
+      size: 1,
+      stopTimeoutMs: 50,
+    });
+    const report = await processes.stop({ timeoutMs: 0 });
+    expect(report.killed).toHaveLength(1);
+  });
+});
