@@ -32,6 +32,26 @@ export interface PoolStatusSnapshot {
   readonly overflow: number;
   readonly checkedOut: number;
   readonly waiting: number;
+  /** The cluster-wide limit the pool is under, when wrapped by `withClusterLimit` (`pooltoy/cluster`). */
+  readonly cluster?: ClusterLimitSnapshot;
+}
+
+/** A cluster-wide limit on Redis as one process sees it; the cluster counts are as of its last round trip. */
+export interface ClusterLimitSnapshot {
+  /** The limit's key in Redis. */
+  readonly key: string;
+  /** Slots shared by every process using the key. */
+  readonly limit: number;
+  /** Slots held by this process. */
+  readonly heldHere: number;
+  /** Checkouts of this process waiting for a slot. */
+  readonly waitingHere: number;
+  /** Slots held across the cluster. */
+  readonly heldInCluster: number;
+  /** Checkouts waiting for a slot across the cluster. */
+  readonly waitingInCluster: number;
+  /** Did the last command to Redis succeed? */
+  readonly isRedisReachable: boolean;
 }
 
 /** A pool and its subtree. */
