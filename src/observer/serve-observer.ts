@@ -78,8 +78,12 @@ export async function serveObserver(tree: ObservedTree, options?: ObserverOption
   const metrics = config.metricsRegistry ? Promise.resolve(config.metricsRegistry) : undefined;
   const handler = new ObserverHandler(tree, guard, stream, page, () => metrics ?? defaultMetricsRegistry());
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handler.handle(req, res));
-  // A client error (a malformed request line, a reset) must not become an 'error' the host never handles.
+  // A client error (a malformed request line, a reset) or a late server error must not become an 'error' event
+  // nobody handles, which would crash the host the observer only watches.
   server.on('clientError', (_error, socket) => socket.destroy());
+  server.on('error', (error) =>
+    process.emitWarning(`the observer's server failed: ${String(error)}`, 'PoolToyWarning'),
+  );
 
   const urlHost = family === 'IPv6' ? `[${address}]` : address;
   const url = `http://${urlHost}:${port}/`;
