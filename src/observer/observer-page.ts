@@ -12,6 +12,9 @@ export interface PageAsset {
 const assets: Readonly<Record<string, { readonly file: string; readonly contentType: string }>> = {
   '/': { file: 'index.html', contentType: 'text/html; charset=utf-8' },
   '/observer.css': { file: 'observer.css', contentType: 'text/css; charset=utf-8' },
+  '/pool-panel.css': { file: 'pool-panel.css', contentType: 'text/css; charset=utf-8' },
+  '/tree-view.css': { file: 'tree-view.css', contentType: 'text/css; charset=utf-8' },
+  '/event-log.css': { file: 'event-log.css', contentType: 'text/css; charset=utf-8' },
   '/observer.js': { file: 'observer.js', contentType: 'text/javascript; charset=utf-8' },
   '/tree-view.js': { file: 'tree-view.js', contentType: 'text/javascript; charset=utf-8' },
   '/pool-panel.js': { file: 'pool-panel.js', contentType: 'text/javascript; charset=utf-8' },
