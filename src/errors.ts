@@ -404,3 +404,48 @@ export class PoolCrashedError extends PoolToyError {
     this.pool = pool;
   }
 }
+
+/** A pool of that name already runs (or is starting, or still stopping) in the PoolToy tree. */
+export class PoolExistsError extends PoolToyError {
+  readonly pool: string;
+  /** Where the pool that holds the name is in its life. */
+  readonly state: 'running' | 'starting' | 'stopping';
+
+  constructor(pool: string, state: 'running' | 'starting' | 'stopping') {
+    const hint = state === 'stopping' ? '; await its stopPool() first' : '; pick another name or stop it first';
+    super('ERR_POOL_EXISTS', `a pool named "${pool}" is already ${state}${hint}`);
+    this.pool = pool;
+    this.state = state;
+  }
+}
+
+/** No running pool has that name in the PoolToy tree. */
+export class PoolNotFoundError extends PoolToyError {
+  readonly pool: string;
+  /** The names of the pools that do run. */
+  readonly known: readonly string[];
+
+  constructor(pool: string, known: readonly string[]) {
+    const running = known.length === 0 ? 'no pool runs' : `running: ${known.map((name) => `"${name}"`).join(', ')}`;
+    super('ERR_POOL_NOT_FOUND', `no running pool is named "${pool}" (${running})`);
+    this.pool = pool;
+    this.known = known;
+  }
+}
+
+/** A pool in a PoolToy tree failed past its restart intensity (or was killed) and was removed from the tree. */
+export class PoolFailedError extends PoolToyError {
+  readonly pool: string;
+
+  constructor(pool: string, why: string, cause?: unknown) {
+    super('ERR_POOL_FAILED', `pool "${pool}" failed and was removed from the tree: ${why}`, { cause });
+    this.pool = pool;
+  }
+}
+
+/** The PoolToy tree is stopping or has stopped: it starts no pool. */
+export class PoolToyStoppedError extends PoolToyError {
+  constructor() {
+    super('ERR_POOLTOY_STOPPED', 'the PoolToy tree is stopping or has stopped; start a new one with PoolToy.start()');
+  }
+}
