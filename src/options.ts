@@ -35,7 +35,11 @@ export interface PoolOptions<W = unknown> {
   readonly onOwnerExit?: OnOwnerExit;
   /** A lease held longer is revoked (`lease:expired`); `Infinity` never. @default Infinity */
   readonly leaseTimeoutMs?: number;
-  /** Capture each checkout's stack so a leaked lease says where it was taken (costs a stack trace per checkout). @default false */
+  /**
+   * Reclaim leases that become unreachable without a checkin (FinalizationRegistry; `lease:leaked` with the
+   * checkout's stack). Off by default: tracking every lease costs several times a checkout's own work. Turn it
+   * on in development, or where code paths may forget `release()`. @default false
+   */
   readonly leakDetection?: boolean;
   /** A worker is replaced after serving this many checkouts. @default Infinity */
   readonly maxUses?: number;
