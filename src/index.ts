@@ -5,6 +5,11 @@ export * from './errors.js';
 export type * from './observer/snapshot.js';
 export type { OnOwnerExit, PoolOptions, PoolStrategy } from './options.js';
 export { createPool } from './pool/create-pool.js';
+export {
+  type PoolDiagnosticsMessage,
+  type PoolEventSubject,
+  poolDiagnosticsChannels,
+} from './pool/diagnostics.js';
 export { Lease, type ReleaseOptions } from './pool/lease.js';
 export type { Owner, OwnerEmitter } from './pool/owner-monitor.js';
 export { type CheckoutOptions, Pool, type RunOptions, type StopReport } from './pool/pool.js';

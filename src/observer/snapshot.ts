@@ -94,4 +94,8 @@ export interface ToyEvent {
   readonly detail?: string;
   /** For `checkout:granted`: how long the client waited for its worker, in ms (the observer charts it). */
   readonly waitMs?: number;
+  /** For `checkin:done`: how long the lease was held, in ms (metrics' lease hold time). */
+  readonly heldMs?: number;
+  /** For `worker:exited`: how the worker ended (metrics count exits by it). */
+  readonly exitKind?: 'normal' | 'shutdown' | 'killed' | 'crashed';
 }

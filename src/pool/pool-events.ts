@@ -2,6 +2,7 @@
 // is reported as a warning and never breaks the pool (nor keeps the other listeners from running).
 import type { ToyEvent } from '../observer/snapshot.js';
 import type { Exit } from '../supervisor/exit.js';
+import { hasDiagnosticsSubscribers, maybePublishDiagnostics } from './diagnostics.js';
 
 /** Why a worker is being stopped by the pool. */
 export type StopCause =
@@ -66,17 +67,27 @@ export type PoolEventListener<K extends PoolEventName> = (payload: PoolEventMap[
 
 type AnyListener = (name: PoolEventName, payload: PoolEventMap[PoolEventName]) => void;
 
-/** The pool's event emitter. */
+/** The pool's event emitter; every event is also published on its `pooltoy:*` diagnostics channel. */
 export class PoolEvents {
-  /** Is anyone listening to anything? The hot path builds a payload only then. */
-  isListening = false;
+  readonly #poolName: string;
+  #hasListeners = false;
   readonly #listeners = new Map<PoolEventName, Function[]>();
   #anyListeners: AnyListener[] = [];
+
+  /** `poolName` is the `pool` of every diagnostics message. */
+  constructor(poolName = '') {
+    this.#poolName = poolName;
+  }
+
+  /** Is anyone listening to anything, here or on a diagnostics channel? The hot path builds a payload only then. */
+  get isListening(): boolean {
+    return this.#hasListeners || hasDiagnosticsSubscribers();
+  }
 
   on<K extends PoolEventName>(name: K, listener: PoolEventListener<K>): void {
     // Copy on write: an emit in progress keeps iterating the list it started with.
     this.#listeners.set(name, [...(this.#listeners.get(name) ?? []), listener]);
-    this.isListening = true;
+    this.#hasListeners = true;
   }
 
   off<K extends PoolEventName>(name: K, listener: PoolEventListener<K>): void {
@@ -93,7 +104,7 @@ export class PoolEvents {
   /** Receive every event; returns the function that stops it. */
   onAny(listener: AnyListener): () => void {
     this.#anyListeners = [...this.#anyListeners, listener];
-    this.isListening = true;
+    this.#hasListeners = true;
     return () => {
       this.#anyListeners = this.#anyListeners.filter((other) => other !== listener);
       this.#updateListening();
@@ -108,6 +119,7 @@ export class PoolEvents {
     const listeners = this.#listeners.get(name);
     if (listeners) for (const listener of listeners) this.#call(listener, payload);
     for (const listener of this.#anyListeners) this.#call(listener, name, payload);
+    maybePublishDiagnostics(this.#poolName, name, payload);
   }
 
   #call(listener: Function, ...args: unknown[]): void {
@@ -119,7 +131,7 @@ export class PoolEvents {
   }
 
   #updateListening(): void {
-    this.isListening = this.#listeners.size > 0 || this.#anyListeners.length > 0;
+    this.#hasListeners = this.#listeners.size > 0 || this.#anyListeners.length > 0;
   }
 }
 
@@ -144,6 +156,8 @@ export function toToyEvent<K extends PoolEventName>(pool: string, name: K, paylo
     ...(workerId !== undefined && { workerId }),
     ...(detail !== undefined && { detail }),
     ...(name === 'checkout:granted' && { waitMs: fields.waitMs as number }),
+    ...(name === 'checkin:done' && { heldMs: fields.heldMs as number }),
+    ...(name === 'worker:exited' && { exitKind: (fields.exit as Exit).kind }),
   };
 }
 

@@ -49,7 +49,7 @@ const RUN_KEYS = new Set(['timeoutMs', 'runTimeoutMs', 'signal', 'transfer']);
 export class Pool<W = unknown> {
   readonly name: string;
   readonly #config: PoolConfig<W>;
-  readonly #events = new PoolEvents();
+  readonly #events: PoolEvents;
   #manager: PoolManager<W> | undefined;
   #stopped: Promise<StopReport> | undefined;
   #stopHook: (() => Promise<unknown>) | undefined;
@@ -59,6 +59,7 @@ export class Pool<W = unknown> {
   constructor(config: PoolConfig<W>) {
     this.name = config.name;
     this.#config = config;
+    this.#events = new PoolEvents(config.name);
   }
 
   /** @internal The events every manager of this pool emits into (listeners survive a manager restart). */
