@@ -13,7 +13,8 @@ import { interleave, ratioTable } from './rounds.mjs';
 const worker = (name) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
 const processes = 2;
 
-function anchors() {
+/** The process anchors, as task contenders over `processes` processes. */
+export function processAnchors(processes = 2) {
   return [
     { name: 'raw fork', start: () => raw(RawPool.processes(processes, 'exclusive')) },
     { name: 'raw fork pipelined', start: () => raw(RawPool.processes(processes, 'pipelined')) },
@@ -54,7 +55,7 @@ function anchors() {
 export async function run({ quick, log }) {
   const calls = quick ? 4_000 : 100_000;
   log(`C ${processes} processes`);
-  const entries = [...(await poolToyTaskEntries('processWorker', processes, inFlight)), ...anchors()];
+  const entries = [...(await poolToyTaskEntries('processWorker', processes, inFlight)), ...processAnchors()];
   const results = await interleave(taskContenders(entries), {
     rounds: quick ? 2 : 5,
     ops: calls,

@@ -12,7 +12,8 @@ import { interleave, ratioTable } from './rounds.mjs';
 
 const worker = (name) => fileURLToPath(new URL(`./workers/${name}`, import.meta.url));
 
-function anchors(threads) {
+/** The thread anchors, as task contenders over `threads` threads. */
+export function threadAnchors(threads) {
   return [
     { name: 'raw threads', start: () => raw(RawPool.threads(threads, 'exclusive')) },
     { name: 'raw threads pipelined', start: () => raw(RawPool.threads(threads, 'pipelined')) },
@@ -66,7 +67,7 @@ export async function run({ quick, log }) {
   const targets = [];
   for (const threads of [2, 4]) {
     log(`B ${threads} threads`);
-    const entries = [...(await poolToyTaskEntries('threadWorker', threads, inFlight)), ...anchors(threads)];
+    const entries = [...(await poolToyTaskEntries('threadWorker', threads, inFlight)), ...threadAnchors(threads)];
     const results = await interleave(taskContenders(entries), {
       rounds: quick ? 2 : 5,
       ops: calls,
