@@ -2,7 +2,7 @@
 // Skips on a machine without Chromium, fails in CI (CI=true) where .ci/run installs it.
 // With POOLTOY_SCREENSHOT=path (npm run screenshot) it also drives some load and saves a screenshot there.
 import { existsSync } from 'node:fs';
-import { type Browser, chromium, type Page } from 'playwright-core';
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Observer, serveObserver } from '../src/observer/serve-observer.js';
 import { StandInTree } from './fixtures/stand-in-tree.js';
@@ -32,7 +32,8 @@ describe.runIf(!hasChromium && isCi)('the browser test in CI', () => {
   });
 });
 
-describe.runIf(hasChromium)('the web observer in Chromium', () => {
+// A shared, busy machine can make a browser slow to start and to open pages: room, not a hidden hang.
+describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 }, () => {
   let browser: Browser;
   let tree: StandInTree;
   let observer: Observer;
@@ -64,6 +65,19 @@ describe.runIf(hasChromium)('the web observer in Chromium', () => {
         expect(await page.locator(`#tree .worker[data-pool="${pool}"]`).count()).toBe(size);
       }
       expect(await page.locator('#tree .worker[data-state="idle"]').count()).toBe(7);
+    });
+
+    it('shows the cluster limit a pool is under', async () => {
+      const cluster = {
+        key: 'pooltoy:db',
+        limit: 4,
+        heldHere: 1,
+        waitingHere: 0,
+        heldInCluster: 3,
+        waitingInCluster: 2,
+      };
+      tree.setCluster('db', { ...cluster, isRedisReachable: true });
+      await page.locator('.pool[data-pool="db"] .pool-cluster').getByText('3/4 held (1 here) · 2 waiting').waitFor();
     });
 
     it('takes the token out of the address bar', async () => {
@@ -115,19 +129,32 @@ describe.runIf(hasChromium)('the web observer in Chromium', () => {
   });
 
   describe('actions without the token', () => {
+    // One fresh context (no session storage, so no token) for these visits: contexts are slow to make.
+    let context: BrowserContext;
+    let stranger: Page;
+    const dbWorkerIds = () =>
+      tree
+        .snapshot()
+        .pools.find((pool) => pool.name === 'db')
+        ?.workers.map((w) => w.id);
+
+    beforeAll(async () => {
+      context = await browser.newContext();
+      stranger = await context.newPage();
+    });
+
+    afterAll(async () => {
+      await context?.close();
+    });
+
     it('offers no action buttons and says why', async () => {
-      const context = await browser.newContext();
-      const stranger = await context.newPage();
       await stranger.goto(observer.url);
       await stranger.locator('#tree .worker').first().waitFor();
       await stranger.locator('#notice').getByText('no token').waitFor();
       expect(await stranger.locator('button[data-action]').count()).toBe(0);
-      await context.close();
     });
 
     it('refuses a kill posted without the token, or with a wrong one', async () => {
-      const context = await browser.newContext();
-      const stranger = await context.newPage();
       await stranger.goto(observer.url);
       const statuses = await stranger.evaluate(async () => {
         const post = (headers: Record<string, string>) =>
@@ -145,19 +172,11 @@ describe.runIf(hasChromium)('the web observer in Chromium', () => {
         [401, 'ERR_OBSERVER_TOKEN_REQUIRED'],
         [401, 'ERR_OBSERVER_TOKEN_REQUIRED'],
       ]);
-      expect(
-        tree
-          .snapshot()
-          .pools.find((pool) => pool.name === 'db')!
-          .workers.map((w) => w.id),
-      ).toContain('db#1');
-      await context.close();
+      expect(dbWorkerIds()).toContain('db#1');
     });
 
     it('lets no other origin post an action, even one that knows the token', async () => {
       const elsewhere = await serveObserver(new StandInTree({}));
-      const context = await browser.newContext();
-      const stranger = await context.newPage();
       try {
         await stranger.goto(elsewhere.url);
         const outcome = await stranger.evaluate(
@@ -172,15 +191,10 @@ describe.runIf(hasChromium)('the web observer in Chromium', () => {
             ),
           { target: observer.url, token: observer.token! },
         );
+        // The token header makes the browser ask first (CORS preflight); the observer never says yes.
         expect(outcome).toBe('blocked: TypeError');
-        expect(
-          tree
-            .snapshot()
-            .pools.find((pool) => pool.name === 'db')!
-            .workers.map((w) => w.id),
-        ).toContain('db#1');
+        expect(dbWorkerIds()).toContain('db#1');
       } finally {
-        await context.close();
         await elsewhere.close();
       }
     });

@@ -162,6 +162,14 @@ export class PoolPanel {
       entry.canvas,
       legend,
     );
+    const cluster = !isStopped && status.cluster;
+    if (cluster) {
+      const reach = cluster.isRedisReachable ? '' : ' · Redis unreachable';
+      const text = `cluster limit ${cluster.key}: ${cluster.heldInCluster}/${cluster.limit} held (${cluster.heldHere} here) · ${cluster.waitingInCluster} waiting${reach}`;
+      card
+        .querySelector('.pool-kind')
+        ?.after(element('p', { class: 'pool-cluster', 'data-reachable': String(cluster.isRedisReachable) }, text));
+    }
     if (extraWorkers.length > 0) card.append(element('div', { class: 'extra-workers' }, ...extraWorkers));
     card.title = isStopped
       ? `${pool.name} was stopped`
