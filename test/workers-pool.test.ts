@@ -136,3 +136,18 @@ describe('pool.stop', () => {
     expect(report.killed).toHaveLength(1);
   });
 });
+
+describe('start', () => {
+  it('gives up a start past startTimeoutMs: createPool says why, and the half-started process is killed', async () => {
+    const token = `slow-start-${process.pid}-${Date.now()}`; // names this test's process for pgrep
+    const error = await createPool({
+      worker: processWorker(fixture('slow-start'), { args: [token] }),
+      size: 1,
+      startTimeoutMs: 50,
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'ERR_WORKER_START' });
+    expect((error as Error).message).toMatch(/startTimeoutMs/);
+    // The kill is sent when the start is given up; the process's exit is not an event this test can await.
+    await expect.poll(() => spawnSync('pgrep', ['-f', token]).stdout.toString(), { timeout: 5000 }).toBe('');
+  });
+});
