@@ -10,6 +10,7 @@ import {
   ClusterSlotTimeoutError,
   InvalidArgumentError,
 } from '../errors.js';
+import type { ClusterLimitSnapshot } from '../observer/snapshot.js';
 import {
   type ClusterLimitConfig,
   type ClusterLimitOptions,
@@ -38,16 +39,7 @@ export interface ClusterSlot {
 }
 
 /** The cluster limit as this process sees it; the cluster-wide counts are as of the last round trip to Redis. */
-export interface ClusterLimitStatus {
-  readonly key: string;
-  readonly limit: number;
-  readonly heldHere: number;
-  readonly waitingHere: number;
-  readonly heldInCluster: number;
-  readonly waitingInCluster: number;
-  /** Did the last command to Redis succeed? */
-  readonly isRedisReachable: boolean;
-}
+export type ClusterLimitStatus = ClusterLimitSnapshot;
 
 interface HeldSlot {
   readonly controller: AbortController;

@@ -1,5 +1,7 @@
 // pooltoy/cluster: a concurrency limit shared by every process that uses the same Redis key. Needs the optional
 // peer dependency ioredis; nothing in the core package imports this.
 
+export * from './cluster-lease.js';
 export * from './cluster-limit-options.js';
 export * from './cluster-semaphore.js';
+export * from './with-cluster-limit.js';
