@@ -16,6 +16,7 @@ export { type CheckoutOptions, Pool, type RunOptions, type StopReport } from './
 export type { PoolEventListener, PoolEventMap, PoolEventName, StopCause } from './pool/pool-events.js';
 export type { HeldLease } from './pool/pool-manager.js';
 export type { PoolStatus } from './pool/pool-status.js';
+export { type PoolStopSummary, PoolToy, type PoolToyStopReport } from './pooltoy.js';
 export * from './registry.js';
 export * from './supervisor/child.js';
 export { type ChildInfo, shouldRestart } from './supervisor/child-entry.js';
@@ -25,6 +26,8 @@ export * from './supervisor/restart-intensity.js';
 export * from './supervisor/shutdown.js';
 export * from './supervisor/supervisor.js';
 export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/supervisor-events.js';
+export type { PoolToyEventMap, PoolToyEventName } from './tree/pooltoy-events.js';
+export type { PoolToyOptions } from './tree/pooltoy-options.js';
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
 export type { WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';
