@@ -80,7 +80,7 @@ export function parsePoolInTree<W>(name: string, options: PoolOptions<W>, clock:
     );
   }
   try {
-    return parsePoolOptions({ clock, ...options, name });
+    return parsePoolOptions({ ...options, clock: options.clock ?? clock, name });
   } catch (error) {
     // Say which pool: a tree declares many, and "invalid pool option size" alone does not.
     if (error instanceof InvalidPoolOptionError) {
