@@ -449,3 +449,13 @@ export class PoolToyStoppedError extends PoolToyError {
     super('ERR_POOLTOY_STOPPED', 'the PoolToy tree is stopping or has stopped; start a new one with PoolToy.start()');
   }
 }
+
+/** An optional peer dependency that a feature needs is not installed. */
+export class PeerDependencyMissingError extends PoolToyError {
+  readonly dependency: string;
+
+  constructor(dependency: string, feature: string, cause?: unknown) {
+    super('ERR_PEER_DEPENDENCY_MISSING', `${feature} needs ${dependency}: npm install ${dependency}`, { cause });
+    this.dependency = dependency;
+  }
+}

@@ -1,5 +1,11 @@
 // `pooltoy/observer`: the web observer and the shapes it draws.
 
+export {
+  type CollectMetricsOptions,
+  collectMetrics,
+  type MetricsSource,
+  type PrometheusRegistry,
+} from './collect-metrics.js';
 export type { ObservedTree } from './observed-tree.js';
 export type { ObserverAction } from './observer-action.js';
 export type { MetricsRegistry, ObserverOptions } from './observer-options.js';
