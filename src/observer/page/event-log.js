@@ -1,6 +1,6 @@
 // The scrolling event log: newest first, coloured by what happened, filterable, bounded so a busy tree cannot
 // grow the page without end.
-import { element } from './element.js';
+import { element, formatDuration } from './element.js';
 
 /** Rows kept on the page. */
 const maxRows = 400;
@@ -41,7 +41,9 @@ export class EventLog {
     const rows = events.map((event) => {
       const time = new Date(event.time);
       const clock = `${time.toLocaleTimeString([], { hour12: false })}.${String(time.getMilliseconds()).padStart(3, '0')}`;
-      const wait = typeof event.waitMs === 'number' ? `waited ${Math.round(event.waitMs)}ms` : undefined;
+      const wait = typeof event.waitMs === 'number' ? `waited ${formatDuration(event.waitMs)}` : undefined;
+      const held = typeof event.heldMs === 'number' ? `held ${formatDuration(event.heldMs)}` : undefined;
+      const notes = [event.detail, wait, held].filter(Boolean).join(' · ');
       const row = element(
         'li',
         { 'data-tone': toneOf(event.type), 'data-type': event.type, 'data-pool': event.pool },
@@ -53,8 +55,7 @@ export class EventLog {
           element('span', { class: 'event-type' }, event.type),
           event.workerId && element('span', { class: 'event-worker' }, event.workerId),
         ),
-        (event.detail || wait) &&
-          element('div', { class: 'event-detail' }, [event.detail, wait].filter(Boolean).join(' · ')),
+        notes && element('div', { class: 'event-detail' }, notes),
       );
       this.#applyFilter(row);
       return row;
