@@ -1,6 +1,5 @@
 // The manager's behaviours beyond Poolboy's suite: cooldown, recycling, start backoff and fail-fast, lease
 // timeouts, owners that are signals, bounded queues, and stop. A manual clock and hand-driven workers.
-import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ControlledWorkers, controlledWorkers, nextStart } from '../../test/fixtures/controlled-workers.js';
 import { ManualClock } from '../clock.js';
@@ -9,6 +8,7 @@ import type { PoolOptions } from '../options.js';
 import type { CallableWorker } from '../workers/worker-kind.js';
 import { createPool } from './create-pool.js';
 import type { Pool } from './pool.js';
+import type { PoolEventMap, PoolEventName } from './pool-events.js';
 
 const pools: Pool<CallableWorker>[] = [];
 
@@ -27,6 +27,9 @@ async function startPool(
   pools.push(pool);
   return { pool, clock };
 }
+
+const nextEvent = <K extends PoolEventName>(pool: Pool<CallableWorker>, name: K) =>
+  new Promise<PoolEventMap[K]>((resolve) => pool.once(name, resolve));
 
 describe('cooldown', () => {
   it('keeps a surplus worker idle for overflowTtlMs, then stops it', async () => {
@@ -98,15 +101,15 @@ describe('start failures', () => {
     const lease = await pool.checkout();
     const waiter = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
     workers.handles[0]!.die();
-    const failed = once(pool, 'worker:startFailed');
+    const failed = nextEvent(pool, 'worker:startFailed');
     (await nextStart(workers)).fail(new Error('database down'));
-    const [{ retryInMs }] = await failed;
+    const { retryInMs } = await failed;
     expect(retryInMs).toBeGreaterThan(0);
     expect(workers.starts).toHaveLength(0); // no tight loop: the retry waits out its backoff
     clock.advance(retryInMs);
-    const failedAgain = once(pool, 'worker:startFailed');
+    const failedAgain = nextEvent(pool, 'worker:startFailed');
     (await nextStart(workers)).fail(new Error('database down'));
-    const [{ retryInMs: nextRetryInMs }] = await failedAgain;
+    const { retryInMs: nextRetryInMs } = await failedAgain;
     const rejection = await waiter.catch((error: unknown) => error);
     expect(rejection).toBeInstanceOf(WorkerStartError);
     expect((rejection as Error).cause).toEqual(new Error('database down'));
