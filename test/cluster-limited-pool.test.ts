@@ -1,11 +1,13 @@
 import { once } from 'node:events';
 import type { Redis } from 'ioredis';
+import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
 import {
   type ClusterLimitedPool,
   type ClusterLimitOptions,
   ClusterSemaphore,
+  collectClusterMetrics,
   withClusterLimit,
 } from '../src/cluster/index.js';
 import { createPool, type Pool, resourceWorker } from '../src/index.js';
@@ -176,6 +178,21 @@ describeWithRedis('withClusterLimit', () => {
         isRedisReachable: true,
       });
       expect(here.snapshot().status.cluster).toMatchObject({ heldInCluster: 2 });
+    });
+
+    it('is exported as Prometheus gauges labelled by pool and key', async () => {
+      const limited = await limitedPool({ limit: 3 });
+      await limited.checkout();
+      const registry = new Registry();
+      const stop = collectClusterMetrics([limited], registry);
+      const text = await registry.metrics();
+      const labels = `{pool="${limited.name}",key="${key}"}`;
+      expect(text).toContain(`pooltoy_cluster_limit${labels} 3`);
+      expect(text).toContain(`pooltoy_cluster_slots_held_here${labels} 1`);
+      expect(text).toContain(`pooltoy_cluster_slots_held${labels} 1`);
+      expect(text).toContain(`pooltoy_cluster_redis_up${labels} 1`);
+      stop();
+      expect(await registry.metrics()).not.toContain('pooltoy_cluster_limit');
     });
   });
 });

@@ -4,4 +4,5 @@
 export * from './cluster-lease.js';
 export * from './cluster-limit-options.js';
 export * from './cluster-semaphore.js';
+export * from './collect-cluster-metrics.js';
 export * from './with-cluster-limit.js';

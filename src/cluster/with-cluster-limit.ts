@@ -1,7 +1,7 @@
 // A pool under a cluster-wide limit: a checkout first takes one of the limit's slots in Redis, then checks a worker
 // out of the pool within the time left; checking in frees both at once.
 import { ClusterLimitUnavailableError, InvalidArgumentError } from '../errors.js';
-import type { PoolSnapshot, PoolStatusSnapshot } from '../observer/snapshot.js';
+import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent } from '../observer/snapshot.js';
 import { assertOwner, endedOwnerReason, watchOwner } from '../pool/owner-monitor.js';
 import type { CheckoutOptions, Pool, RunOptions } from '../pool/pool.js';
 import { ClusterLease } from './cluster-lease.js';
@@ -107,6 +107,11 @@ export class ClusterLimitedPool<W = unknown> {
   /** The pool as plain data, its status carrying the cluster limit, for the observer. */
   snapshot(): PoolSnapshot {
     return { ...this.pool.snapshot(), status: this.status() };
+  }
+
+  /** Receive every pool event as a `ToyEvent` (so `collectMetrics` and the observer accept this wrapper too). */
+  onAnyEvent(listener: (event: ToyEvent) => void): () => void {
+    return this.pool.onAnyEvent(listener);
   }
 
   /** Give up the cluster limit: waiting checkouts reject, held slots are freed. The pool itself keeps running. */
