@@ -23,8 +23,9 @@ export interface ObserverOptions {
    */
   readonly actions?: boolean;
   /**
-   * The registry `/metrics` serves, e.g. the one given to `collectMetrics`. Without it, prom-client's default
-   * registry is served when prom-client can be imported; otherwise `/metrics` answers 404.
+   * The registry `/metrics` serves, e.g. the one given to `collectMetrics`. Without it, when prom-client is
+   * installed, the observer collects the tree's metrics into a registry of its own (stopped by `close()`);
+   * without prom-client, `/metrics` answers 404 saying so.
    */
   readonly metricsRegistry?: MetricsRegistry;
   /**

@@ -203,13 +203,15 @@ describe('GET /metrics', () => {
     expect((await send(observer.url, 'api/snapshot')).status).toBe(200);
   });
 
-  it("serves prom-client's default registry when it is installed, and says how to get metrics when not", async () => {
-    const { observer } = await observe();
+  it("collects the tree's own metrics when prom-client is installed, and says how to get them when not", async () => {
+    const { tree, observer } = await observe();
+    tree.checkout('db', 'GET /report');
     const answer = await send(observer.url, 'metrics');
     const promClient = await import('prom-client' as string).catch(() => undefined);
     if (promClient) {
       expect(answer.status).toBe(200);
       expect(answer.headers['content-type']).toBe(promClient.register.contentType);
+      expect(answer.text).toMatch(/^pooltoy_\w+\{pool="db"\} 1$/m);
     } else {
       expect(answer.status).toBe(404);
       expect(answer.json.error).toMatchObject({

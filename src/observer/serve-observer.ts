@@ -3,6 +3,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { InvalidArgumentError } from '../errors.js';
+import { collectMetrics, type PrometheusRegistry } from './collect-metrics.js';
 import { EventStream } from './event-stream.js';
 import type { ObservedTree } from './observed-tree.js';
 import { type ObserverAction, parseObserverAction, runObserverAction } from './observer-action.js';
@@ -38,15 +39,24 @@ function notFound(path: string): Refusal {
   return { status: 404, code: 'ERR_OBSERVER_NOT_FOUND', message: `nothing is served at ${path}` };
 }
 
-async function defaultMetricsRegistry(): Promise<MetricsRegistry | undefined> {
-  // prom-client is an optional peer: a name in a variable keeps TypeScript and bundlers from requiring it.
+/**
+ * Without a registry of the caller's, collect the tree's metrics into a registry of our own when prom-client is
+ * installed (an optional peer); returns it with the function that stops collecting, or undefined without it.
+ */
+async function collectOwnMetrics(
+  tree: ObservedTree,
+): Promise<{ registry: MetricsRegistry; stop: () => void } | undefined> {
+  // A name in a variable keeps TypeScript and bundlers from requiring the optional peer.
   const moduleName = 'prom-client';
+  let promClient: { Registry: new () => PrometheusRegistry };
   try {
-    const promClient = await import(moduleName);
-    return (promClient.register ?? promClient.default?.register) as MetricsRegistry | undefined;
+    const loaded = await import(moduleName);
+    promClient = loaded.Registry ? loaded : loaded.default;
   } catch {
     return undefined;
   }
+  const registry = new promClient.Registry();
+  return { registry, stop: collectMetrics(tree, registry) };
 }
 
 /** Serve the web observer of `tree` (a PoolToy); resolves once it listens. */
@@ -75,8 +85,8 @@ export async function serveObserver(tree: ObservedTree, options?: ObserverOption
     snapshotIntervalMs: config.snapshotIntervalMs,
     hello: { actions: config.actions },
   });
-  const metrics = config.metricsRegistry ? Promise.resolve(config.metricsRegistry) : undefined;
-  const handler = new ObserverHandler(tree, guard, stream, page, () => metrics ?? defaultMetricsRegistry());
+  const ownMetrics = config.metricsRegistry ? undefined : await collectOwnMetrics(tree);
+  const handler = new ObserverHandler(tree, guard, stream, page, config.metricsRegistry ?? ownMetrics?.registry);
   server.on('request', (req: IncomingMessage, res: ServerResponse) => handler.handle(req, res));
   // A client error (a malformed request line, a reset) or a late server error must not become an 'error' event
   // nobody handles, which would crash the host the observer only watches.
@@ -95,6 +105,7 @@ export async function serveObserver(tree: ObservedTree, options?: ObserverOption
     close() {
       closing ??= new Promise<void>((resolve) => {
         stream.close();
+        ownMetrics?.stop();
         server.close(() => resolve());
         server.closeAllConnections();
       });
@@ -110,7 +121,7 @@ class ObserverHandler {
     readonly guard: RequestGuard,
     readonly stream: EventStream,
     readonly page: ReadonlyMap<string, PageAsset>,
-    readonly metricsRegistry: () => Promise<MetricsRegistry | undefined>,
+    readonly metricsRegistry: MetricsRegistry | undefined,
   ) {}
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -147,7 +158,7 @@ class ObserverHandler {
   }
 
   async #serveMetrics(res: ServerResponse): Promise<void> {
-    const registry = await this.metricsRegistry();
+    const registry = this.metricsRegistry;
     if (!registry) {
       const message = 'metrics need prom-client: npm install prom-client, or pass { metricsRegistry }';
       return sendRefusal(res, { status: 404, code: 'ERR_OBSERVER_METRICS_UNAVAILABLE', message });
