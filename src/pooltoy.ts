@@ -222,12 +222,13 @@ export class PoolToy extends PoolToyEvents {
 
   #watch(name: string, child: PoolChild): void {
     let crash: unknown;
+    let restarts = 0;
     child.supervisor.on('child:exited', ({ id, exit }) => {
       if (id === 'manager' && exit.kind === 'crashed') crash = exit.error;
     });
+    // One-for-all restarts the workers first, then the manager: the pool serves again once the manager is back.
     child.supervisor.on('child:restarted', ({ id }) => {
-      if (id !== 'manager') return;
-      this.announce('pool:restarted', { name, restarts: child.pool.snapshot().restarts, cause: crash });
+      if (id === 'manager') this.announce('pool:restarted', { name, restarts: ++restarts, cause: crash });
     });
     this.#maybeForward(name, child);
     child.onExit((exit) => {
