@@ -81,28 +81,59 @@ describe('pool.run', () => {
 });
 
 describe('worker death', () => {
-  it('rejects the run with WorkerExitError and replaces the process', async () => {
-    const processes = await pool({ worker: processWorker(fixture('crash-on-call')), size: 2 });
-    const exited = next(processes, 'worker:exited');
-    const error = await processes.run('exit').catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(WorkerExitError);
-    expect(error).toMatchObject({ exitCode: 7 });
-    await exited;
-    await processes.settled();
-    expect(processes.status()).toEqual(idle(2));
-    expect(await processes.run('fine')).toBe('fine');
-  });
+  const garbage = fileURLToPath(new URL('./fixtures/garbage-command.mjs', import.meta.url));
+  const deaths = [
+    {
+      path: 'process.exit() in a process',
+      kind: () => processWorker(fixture('crash-on-call')),
+      payload: 'exit',
+      error: { exitCode: 7 },
+    },
+    {
+      path: 'a signal',
+      kind: () => processWorker(fixture('crash-on-call')),
+      payload: 'abort',
+      error: { signal: 'SIGABRT' },
+    },
+    {
+      path: 'process.exit() in a thread',
+      kind: () => threadWorker(fixture('exit-in-thread')),
+      payload: 3,
+      error: { exitCode: 3 },
+    },
+    {
+      path: 'an uncaught error in a thread',
+      kind: () => threadWorker(fixture('crash-on-call')),
+      payload: 'uncaught',
+      error: { exitCode: 1, cause: { message: 'uncaught in the worker' } },
+    },
+    {
+      path: 'out of memory in a thread',
+      kind: () => threadWorker(fixture('allocate-oom'), { resourceLimits: { maxOldGenerationSizeMb: 16 } }),
+      payload: 'allocate',
+      error: { cause: { code: 'ERR_WORKER_OUT_OF_MEMORY' } },
+    },
+    {
+      path: 'garbage on a command worker stdout',
+      kind: () => commandWorker(process.execPath, [garbage]),
+      payload: 'garbage',
+      error: { signal: 'SIGKILL', cause: { code: 'ERR_WORKER_PROTOCOL' } },
+    },
+  ];
 
-  it('replaces a thread that ran out of memory', async () => {
-    const threads = await pool({
-      worker: threadWorker(fixture('allocate-oom'), { resourceLimits: { maxOldGenerationSizeMb: 16 } }),
-      size: 2,
-    });
-    const exited = next(threads, 'worker:exited');
-    await expect(threads.run('allocate')).rejects.toMatchObject({ cause: { code: 'ERR_WORKER_OUT_OF_MEMORY' } });
-    await exited;
-    await threads.settled();
-    expect(threads.status()).toEqual(idle(2));
+  it.each(deaths)('rejects the run and replaces the worker after $path', async ({ kind, payload, error }) => {
+    const workers = await pool({ worker: kind(), size: 2 });
+    const exited = next(workers, 'worker:exited');
+    const rejection = await workers.run(payload).catch((e: unknown) => e);
+    expect(rejection).toBeInstanceOf(WorkerExitError);
+    expect(rejection).toMatchObject(error);
+    const { workerId, exit } = await exited;
+    expect(exit).toEqual({ kind: 'crashed', error: rejection });
+    await workers.settled();
+    expect(workers.status()).toEqual(idle(2));
+    const live = workers.workers();
+    expect(live).toHaveLength(2);
+    expect(live.map((worker) => worker.id)).not.toContain(workerId);
   });
 });
 
@@ -138,6 +169,15 @@ describe('pool.stop', () => {
 });
 
 describe('start', () => {
+  it('rejects createPool with the worker init error as the root cause when no worker can start', async () => {
+    const error = await createPool({ worker: threadWorker(fixture('crash-on-start')), size: 1 }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toMatchObject({ code: 'ERR_WORKER_START' });
+    expect((error as Error).cause).toBeInstanceOf(WorkerExitError);
+    expect((error as Error).cause).toMatchObject({ cause: { message: 'cannot reach the database' } });
+  });
+
   it('gives up a start past startTimeoutMs: createPool says why, and the half-started process is killed', async () => {
     const token = `slow-start-${process.pid}-${Date.now()}`; // names this test's process for pgrep
     const error = await createPool({
