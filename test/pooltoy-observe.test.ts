@@ -2,6 +2,7 @@
 import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { SupervisorSnapshot, ToyEvent } from '../src/observer/snapshot.js';
+import type { PoolEventMap } from '../src/pool/pool-events.js';
 import { PoolToy } from '../src/pooltoy.js';
 import { processWorker } from '../src/workers/process-worker.js';
 import { resourceWorker } from '../src/workers/resource-worker.js';
@@ -125,10 +126,10 @@ describe('killWorker', () => {
     toy = await PoolToy.start({ pools: { hash: { worker: processWorker(fixture('echo')), size: 2 } } });
     const hash = toy.pool('hash');
     const [victim, survivor] = hash.workers();
-    const exited = once(hash, 'worker:exited');
-    const started = once(hash, 'worker:started');
+    const exited = new Promise<PoolEventMap['worker:exited']>((resolve) => hash.once('worker:exited', resolve));
+    const started = new Promise((resolve) => hash.once('worker:started', resolve));
     expect(toy.killWorker('hash', victim!.id)).toBe(true);
-    expect(await exited).toMatchObject([{ workerId: victim!.id, exit: { kind: 'killed' }, wasExpected: false }]);
+    expect(await exited).toMatchObject({ workerId: victim!.id, exit: { kind: 'killed' }, wasExpected: false });
     await started;
     const ids = hash.workers().map((worker) => worker.id);
     expect(ids).toContain(survivor!.id);
