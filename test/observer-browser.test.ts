@@ -28,6 +28,8 @@ const chromiumFlags = [
   '--disable-sync',
 ];
 const echoModule = new URL('./fixtures/echo.mjs', import.meta.url);
+// expect.poll gives up after 1s by default; a loaded machine may need longer for workers to start.
+const pollOptions = { timeout: 20_000 };
 
 if (!hasChromium && !isCi) {
   console.warn(`observer browser test skipped: no Chromium at ${chromiumPath} (apt-get install chromium)`);
@@ -90,7 +92,7 @@ describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 },
       ] as const) {
         await page.locator(`.pool[data-pool="${pool}"] .pool-state`).getByText('ready').waitFor();
         await expect
-          .poll(() => page.locator(`#tree .worker[data-pool="${pool}"][data-state="idle"]`).count())
+          .poll(() => page.locator(`#tree .worker[data-pool="${pool}"][data-state="idle"]`).count(), pollOptions)
           .toBe(size);
       }
       expect(await page.locator('.pool').count()).toBe(3);
@@ -120,7 +122,9 @@ describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 },
       const [victim] = workerIds('cpu');
       await page.locator(`button.kill[data-worker-id="${victim}"]`).click();
       await page.locator(`#tree .worker[data-worker-id="${victim}"]`).waitFor({ state: 'detached' });
-      await expect.poll(() => page.locator('#tree .worker[data-pool="cpu"][data-state="idle"]').count()).toBe(2);
+      await expect
+        .poll(() => page.locator('#tree .worker[data-pool="cpu"][data-state="idle"]').count(), pollOptions)
+        .toBe(2);
       await page.locator('#log li[data-type="worker:exited"]').getByText(victim!).waitFor();
       expect(workerIds('cpu')).not.toContain(victim);
       expect(await toy.pool('cpu').run('still serving')).toBe('still serving');
@@ -135,7 +139,7 @@ describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 },
       expect(toy.pools()).not.toContain('reports');
       await page.locator('.pool[data-pool="reports"] button[data-action="startPool"]').click();
       await page.locator('.pool[data-pool="reports"][data-pool-state="ready"]').waitFor();
-      await expect.poll(() => page.locator('#tree .worker[data-pool="reports"]').count()).toBe(2);
+      await expect.poll(() => page.locator('#tree .worker[data-pool="reports"]').count(), pollOptions).toBe(2);
     });
   });
 
