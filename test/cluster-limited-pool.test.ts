@@ -1,4 +1,6 @@
 import { once } from 'node:events';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Redis } from 'ioredis';
 import { Registry } from 'prom-client';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -115,6 +117,34 @@ describeWithRedis('withClusterLimit', () => {
       lease.release();
       await expect(waiting).resolves.toMatchObject({ isActive: true });
       expect(here.status()).toMatchObject({ checkedOut: 0, cluster: { heldHere: 0 } });
+    });
+
+    it('frees the slot when the lease is checked in through the pool', async () => {
+      const limited = await limitedPool();
+      const lease = await limited.checkout();
+      limited.pool.checkin(lease.lease);
+      expect(lease.isActive).toBe(false);
+      expect(limited.status()).toMatchObject({ checkedOut: 0, cluster: { heldHere: 0 } });
+    });
+
+    it('frees the slot of a lease dropped without a checkin, once it is garbage-collected', async () => {
+      const limited = await limitedPool();
+      const freed = once(limited.semaphore, 'slot:freed');
+      let isFreed = false;
+      void freed.then(() => {
+        isFreed = true;
+      });
+      await (async () => {
+        await limited.checkout(); // dropped on the floor
+      })();
+      v8.setFlagsFromString('--expose-gc');
+      const gc = runInNewContext('gc') as () => void;
+      // Finalizers run as tasks after a collection: collect, then let the event loop turn, until ours ran.
+      while (!isFreed) {
+        gc();
+        await new Promise(setImmediate);
+      }
+      expect(limited.status().cluster.heldHere).toBe(0);
     });
 
     it('frees the slot when the pool revokes the lease', async () => {

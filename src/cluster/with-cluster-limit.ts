@@ -28,6 +28,8 @@ export class ClusterLimitedPool<W = unknown> {
   /** The cluster slots (events, `status()`, `refresh()`). */
   readonly semaphore: ClusterSemaphore;
   readonly #defaultTimeoutMs: number;
+  /** How to end the cluster lease of each checked-out worker, by worker id. */
+  readonly #endings = new Map<string, () => void>();
 
   constructor(pool: Pool<W>, options: ClusterLimitOptions) {
     if (typeof pool?.checkout !== 'function' || typeof pool?.snapshot !== 'function') {
@@ -37,6 +39,8 @@ export class ClusterLimitedPool<W = unknown> {
     this.semaphore = new ClusterSemaphore(options);
     const configured = pool.snapshot().options.checkoutTimeoutMs;
     this.#defaultTimeoutMs = typeof configured === 'number' ? configured : 5000;
+    // A checkin straight through the pool (`pool.checkin(lease.lease)`) must free the slot too.
+    pool.on('checkin:done', ({ workerId }) => this.#endings.get(workerId)?.());
   }
 
   /** The pool's name. */
@@ -56,7 +60,12 @@ export class ClusterLimitedPool<W = unknown> {
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     try {
       const lease = await this.pool.checkout({ ...options, timeoutMs: Math.max(0, timeoutMs - spentMs) });
-      return new ClusterLease(lease, slot, this.semaphore.config.onRedisDown === 'fail');
+      const { workerId } = lease;
+      const limited = new ClusterLease(lease, slot, this.semaphore.config.onRedisDown === 'fail', () =>
+        this.#endings.delete(workerId),
+      );
+      this.#endings.set(workerId, limited.ending);
+      return limited;
     } catch (error) {
       void slot?.free();
       throw error;
