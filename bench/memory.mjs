@@ -83,7 +83,7 @@ export async function runSuite({ quick, log }) {
         return JSON.parse(stdout);
       },
     }));
-    const results = await interleave(contenders, { rounds: quick ? 1 : 5, ops: 1, warmOps: 1, log });
+    const results = await interleave(contenders, { rounds: quick ? 1 : 5, ops: 1, isWarmed: false, log });
     sections.push({
       heading: `F. Parent RSS with ${workers} idle ${kind === 'threads' ? 'thread' : 'process'} workers (MiB; lower is better)`,
       table: ratioTable(results, {

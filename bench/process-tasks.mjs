@@ -53,13 +53,13 @@ export function processAnchors(processes = 2) {
 
 /** Run C and return its table and targets. */
 export async function run({ quick, log }) {
-  const calls = quick ? 4_000 : 100_000;
+  const calls = quick ? 2_000 : 100_000;
   log(`C ${processes} processes`);
   const entries = [...(await poolToyTaskEntries('processWorker', processes, inFlight)), ...processAnchors()];
   const results = await interleave(taskContenders(entries), {
     rounds: quick ? 2 : 5,
     ops: calls,
-    warmOps: Math.min(calls, 20_000),
+    warmOps: quick ? 1_000 : 20_000,
     log,
   });
   return {

@@ -6,15 +6,15 @@ import { performance } from 'node:perf_hooks';
  * Run `contenders` in interleaved rounds and return, per contender, every metric's samples and median.
  * A contender is `{ name, setup?(), round(context, size) → { metric: number }, teardown?(context) }`; `size` is the
  * work of one round, fixed (`ops`; the warm-up round does `warmOps`) or calibrated so that a round lasts about
- * `roundMs`.
+ * `roundMs`. `isWarmed: false` skips the warm-up round (for rounds that each start a fresh process).
  */
-export async function interleave(contenders, { rounds, ops, warmOps = ops, roundMs, log = () => {} }) {
+export async function interleave(contenders, { rounds, ops, warmOps = ops, roundMs, isWarmed = true, log = () => {} }) {
   const live = [];
   try {
     for (const contender of contenders) {
       live.push({ contender, context: await contender.setup?.(), samples: [], size: ops });
     }
-    for (const entry of live) {
+    for (const entry of isWarmed ? live : []) {
       // One unrecorded round warms the JIT and, without a fixed `ops`, measures the rate to size the next ones.
       const warmSize = warmOps ?? 2_000;
       const started = performance.now();

@@ -62,7 +62,7 @@ export function threadAnchors(threads) {
 
 /** Run B for 2 and 4 threads and return the tables and targets. */
 export async function run({ quick, log }) {
-  const calls = quick ? 4_000 : 100_000;
+  const calls = quick ? 2_000 : 100_000;
   const sections = [];
   const targets = [];
   for (const threads of [2, 4]) {
@@ -71,7 +71,7 @@ export async function run({ quick, log }) {
     const results = await interleave(taskContenders(entries), {
       rounds: quick ? 2 : 5,
       ops: calls,
-      warmOps: Math.min(calls, 20_000),
+      warmOps: quick ? 1_000 : 20_000,
       log,
     });
     sections.push({
