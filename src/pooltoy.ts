@@ -10,7 +10,7 @@ import {
   SupervisorStoppedError,
 } from './errors.js';
 import type { ToyEvent, ToySnapshot } from './observer/snapshot.js';
-import { isDuration, type PoolConfig, type PoolOptions } from './options.js';
+import type { PoolConfig, PoolOptions } from './options.js';
 import type { Pool, StopReport } from './pool/pool.js';
 import { Registry } from './registry.js';
 import { DynamicSupervisor } from './supervisor/dynamic-supervisor.js';
@@ -23,6 +23,7 @@ import {
   type PoolToyOptions,
   parsePoolInTree,
   parsePoolToyOptions,
+  parseStopTimeout,
 } from './tree/pooltoy-options.js';
 import { installSignalHandlers } from './tree/signal-handlers.js';
 
@@ -112,20 +113,17 @@ export class PoolToy extends PoolToyEvents {
   }
 
   /** Stop the pool `name` as `pool.stop()` does; it leaves the registry at once. Rejects `PoolNotFoundError`. */
-  stopPool(name: string, options: { timeoutMs?: number } = {}): Promise<StopReport> {
+  async stopPool(name: string, options?: { timeoutMs?: number }): Promise<StopReport> {
     const stopping = this.#stopping.get(name);
     if (stopping !== undefined) return stopping;
-    const { timeoutMs = this.#config.shutdownTimeoutMs } = options ?? {};
-    if (!isDuration(timeoutMs)) {
-      return Promise.reject(new InvalidArgumentError('stopPool option "timeoutMs"', 'a duration in ms', timeoutMs));
-    }
+    const timeoutMs = parseStopTimeout('stopPool', options, this.#config.shutdownTimeoutMs);
     const child = this.#registry.lookup(name);
-    if (child === undefined) return Promise.reject(new PoolNotFoundError(name, this.pools()));
+    if (child === undefined) throw new PoolNotFoundError(name, this.pools());
     this.#registry.unregister(name);
     const stop = child.pool.stop({ timeoutMs });
     this.#stopping.set(name, stop);
-    // Forgotten only once its supervisor has exited: until then the name is still taken (`PoolExistsError`).
-    void child.exited.then(() => this.#stopping.delete(name));
+    // Forgotten only once its supervisor has exited (synchronously then): until then the name is still taken.
+    child.onExit(() => this.#stopping.delete(name));
     return stop;
   }
 
@@ -166,24 +164,25 @@ export class PoolToy extends PoolToyEvents {
    * Stop every pool at once with one deadline (`timeoutMs` for leases to come back, then workers stop per their
    * pool's `stopTimeoutMs`), then the tree in reverse order. Idempotent; resolves with the report.
    */
-  stop(options: { timeoutMs?: number } = {}): Promise<PoolToyStopReport> {
-    const { timeoutMs = this.#config.shutdownTimeoutMs } = options ?? {};
-    if (!isDuration(timeoutMs)) {
-      return Promise.reject(new InvalidArgumentError('stop option "timeoutMs"', 'a duration in ms', timeoutMs));
+  stop(options?: { timeoutMs?: number }): Promise<PoolToyStopReport> {
+    try {
+      this.#stopped ??= this.#stop(parseStopTimeout('stop', options, this.#config.shutdownTimeoutMs));
+      return this.#stopped;
+    } catch (error) {
+      return Promise.reject(error);
     }
-    this.#stopped ??= this.#stop(timeoutMs);
-    return this.#stopped;
   }
 
   async #stop(timeoutMs: number): Promise<PoolToyStopReport> {
     if (this.#phase === 'running') this.#phase = 'stopping';
-    for (const name of this.#registry.keys()) void this.stopPool(name, { timeoutMs }).catch(() => {});
-    const stops = [...this.#stopping].map(async ([pool, stop]) => ({ pool, ...(await stop) }));
-    const pools = await Promise.all(stops);
-    // Reverse start order: the pools supervisor (and any pool still starting), then the registry.
-    await this.#root.shutdown();
-    this.#removeSignalHandlers?.();
-    return { pools };
+    for (const name of this.#registry.keys()) this.stopPool(name, { timeoutMs }).catch(() => {});
+    try {
+      return { pools: await Promise.all([...this.#stopping].map(async ([pool, stop]) => ({ pool, ...(await stop) }))) };
+    } finally {
+      // Reverse start order: the pools supervisor (and any pool still starting), then the registry.
+      await this.#root.shutdown();
+      this.#removeSignalHandlers?.();
+    }
   }
 
   async #startPool<W>(name: string, config: PoolConfig<W>): Promise<Pool<W>> {

@@ -144,6 +144,21 @@ describe('stopPool', () => {
     await expect(toy.stopPool('ghost')).rejects.toBeInstanceOf(PoolNotFoundError);
   });
 
+  it('rejects bad stop options and leaves the pool running', async () => {
+    toy = await PoolToy.start({ pools: { db: { worker: namedResources(), size: 1 } } });
+    await expect(toy.stopPool('db', { timeout: 10 } as never)).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+      argument: 'stopPool option "timeout"',
+    });
+    await expect(toy.stopPool('db', { timeoutMs: -1 })).rejects.toMatchObject({
+      expected: expect.any(String),
+      got: -1,
+    });
+    await expect(toy.stop({ timeoutMs: Number.NaN })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
+    expect(toy.pools()).toEqual(['db']);
+    (await toy.pool('db').checkout()).release();
+  });
+
   it('lets restartPool start a stopped pool again with the options it had', async () => {
     toy = await PoolToy.start({ pools: { db: { worker: namedResources(), size: 3 } } });
     await expect(toy.restartPool('db')).rejects.toBeInstanceOf(PoolExistsError);

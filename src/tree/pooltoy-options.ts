@@ -89,3 +89,23 @@ export function parsePoolInTree<W>(name: string, options: PoolOptions<W>, clock:
     throw error;
   }
 }
+
+/** The `timeoutMs` of `stop()` or `stopPool()` options (`fallback` when absent); throws `InvalidArgumentError`. */
+export function parseStopTimeout(
+  operation: string,
+  options: { timeoutMs?: number } | undefined,
+  fallback: number,
+): number {
+  if (options === undefined) return fallback;
+  if (typeof options !== 'object' || options === null) {
+    throw new InvalidArgumentError(`${operation} options`, 'an object such as { timeoutMs }', options);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'timeoutMs') throw new InvalidArgumentError(`${operation} option "${key}"`, 'timeoutMs', key);
+  }
+  const { timeoutMs = fallback } = options;
+  if (!isDuration(timeoutMs)) {
+    throw new InvalidArgumentError(`${operation} option "timeoutMs"`, 'a duration in ms, or Infinity', timeoutMs);
+  }
+  return timeoutMs;
+}
