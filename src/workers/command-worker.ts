@@ -92,6 +92,7 @@ export function commandWorker(
       stdout.on('end', () => connection.channelLost(new Error('the worker closed its stdout')));
       // EPIPE once the worker closed stdin or died: a handled event, never an uncaught error in the host.
       stdin.on('error', (error) => connection.channelLost(error));
+      stdout.on('error', (error) => connection.channelLost(error));
       child.on('error', (error) => {
         connection.fail(error);
         if (child.pid === undefined) connection.died(null, null); // never spawned (ENOENT): nothing to wait for
