@@ -8,6 +8,7 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../src/clock.js';
+import { PoolToyStoppedError } from '../src/errors.js';
 import type { Lease } from '../src/pool/lease.js';
 import { PoolToy } from '../src/pooltoy.js';
 import { processWorker } from '../src/workers/process-worker.js';
@@ -113,6 +114,31 @@ describe('stop', () => {
     const report = await first;
     expect(report.pools.map((pool) => pool.pool).sort()).toEqual(['a', 'b']);
     expect(await stoppingA).toEqual({ killed: [], leasesHeld: [] });
+  });
+});
+
+describe('stop, while a pool is still starting', () => {
+  it('stops that pool too once its start completes, and its startPool rejects PoolToyStoppedError', async () => {
+    toy = await PoolToy.start();
+    let finishCreate!: () => void;
+    const created = new Promise<void>((resolve) => {
+      finishCreate = resolve;
+    });
+    const destroyed: string[] = [];
+    const slow = resourceWorker({
+      create: async ({ workerId }) => {
+        await created;
+        return workerId;
+      },
+      destroy: (workerId) => void destroyed.push(workerId),
+    });
+    const starting = toy.startPool('slow', { worker: slow, size: 1 });
+    const stopped = toy.stop();
+    finishCreate();
+    await expect(starting).rejects.toBeInstanceOf(PoolToyStoppedError);
+    expect(await stopped).toEqual({ pools: [] });
+    expect(destroyed).toHaveLength(1);
+    expect(toy.pools()).toEqual([]);
   });
 });
 
