@@ -40,8 +40,10 @@ export class ClusterLimitedPool<W = unknown> {
     const configured = pool.snapshot().options.checkoutTimeoutMs;
     this.#defaultTimeoutMs = typeof configured === 'number' ? configured : 5000;
     // A checkin straight through the pool (`pool.checkin(lease.lease)`) must free the slot too.
-    pool.on('checkin:done', ({ workerId }) => this.#endings.get(workerId)?.());
+    pool.on('checkin:done', this.#onCheckin);
   }
+
+  readonly #onCheckin = ({ workerId }: { workerId: string }) => this.#endings.get(workerId)?.();
 
   /** The pool's name. */
   get name(): string {
@@ -61,10 +63,14 @@ export class ClusterLimitedPool<W = unknown> {
     try {
       const lease = await this.pool.checkout({ ...options, timeoutMs: Math.max(0, timeoutMs - spentMs) });
       const { workerId } = lease;
-      const limited = new ClusterLease(lease, slot, this.semaphore.config.onRedisDown === 'fail', () =>
-        this.#endings.delete(workerId),
-      );
-      this.#endings.set(workerId, limited.ending);
+      let ending: (() => void) | undefined;
+      const forget = () => {
+        // A lease reclaimed late (garbage-collected) must not forget the entry of the worker's next lease.
+        if (this.#endings.get(workerId) === ending) this.#endings.delete(workerId);
+      };
+      const limited = new ClusterLease(lease, slot, this.semaphore.config.onRedisDown === 'fail', forget);
+      ending = limited.ending;
+      this.#endings.set(workerId, ending);
       return limited;
     } catch (error) {
       void slot?.free();
@@ -125,6 +131,7 @@ export class ClusterLimitedPool<W = unknown> {
 
   /** Give up the cluster limit: waiting checkouts reject, held slots are freed. The pool itself keeps running. */
   close(): Promise<void> {
+    this.pool.off('checkin:done', this.#onCheckin);
     return this.semaphore.close();
   }
 
