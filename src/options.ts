@@ -64,6 +64,12 @@ export interface PoolOptions<W = unknown> {
   readonly maxRestarts?: number;
   /** The window of `maxRestarts`. @default 5000 */
   readonly restartPeriodMs?: number;
+  /**
+   * A worker that exits unasked sooner than this after it became ready counts as a failed start: it feeds the
+   * restart backoff and `maxRestarts`, so a worker that crashes on its first call backs off and fails fast instead
+   * of being replaced in a tight loop. 0 turns the rule off (every death is replaced at once). @default 1000
+   */
+  readonly minHealthyMs?: number;
   /** The pool supervisor restarts the manager and workers at most this often in `restartPeriodMs`. @default 3 */
   readonly maxPoolRestarts?: number;
   /** Time source and timers; tests pass a `ManualClock`. @default systemClock */
@@ -93,6 +99,7 @@ export interface PoolConfig<W = unknown> {
   readonly restartBackoffMaxMs: number;
   readonly maxRestarts: number;
   readonly restartPeriodMs: number;
+  readonly minHealthyMs: number;
   readonly maxPoolRestarts: number;
   readonly clock: Clock;
 }
@@ -164,6 +171,7 @@ const rules: { readonly [K in keyof PoolConfig]: { readonly check: Check; readon
   restartBackoffMaxMs: { check: finiteDuration, fallback: 10_000 },
   maxRestarts: { check: count, fallback: 3 },
   restartPeriodMs: { check: finiteDuration, fallback: 5000 },
+  minHealthyMs: { check: finiteDuration, fallback: 1000 },
   maxPoolRestarts: { check: count, fallback: 3 },
   clock: {
     check: (value) =>

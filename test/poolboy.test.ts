@@ -25,6 +25,7 @@ async function newPool(size: number, maxOverflow: number, strategy?: PoolStrateg
     size,
     maxOverflow,
     overflowTtlMs: 0, // Poolboy stops a surplus worker at checkin
+    minHealthyMs: 0, // Poolboy replaces every death at once; on a clock that never moves, every death is young
     clock: new ManualClock(),
     ...(strategy && { strategy }),
   });

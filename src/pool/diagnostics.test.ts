@@ -17,7 +17,15 @@ afterEach(async () => {
 
 async function newPool(name: string, clock = new ManualClock()) {
   const resources = killableResources();
-  const pool = await createPool({ name, worker: resources.kind, size: 1, maxOverflow: 1, overflowTtlMs: 0, clock });
+  const pool = await createPool({
+    name,
+    worker: resources.kind,
+    size: 1,
+    maxOverflow: 1,
+    overflowTtlMs: 0,
+    minHealthyMs: 0,
+    clock,
+  });
   pools.push(pool);
   return { pool, resources };
 }
@@ -64,12 +72,15 @@ describe('publishing', () => {
   });
 
   it('publishes worker events on pooltoy:worker, including a death and its replacement', async () => {
-    const { pool, resources } = await newPool('cache');
+    const clock = new ManualClock();
+    const { pool, resources } = await newPool('cache', clock);
     const messages = listen('pooltoy:worker');
+    clock.advance(1000); // up past minHealthyMs: its death is a crash, not a failed start to back off from
     const dead = resources.created[0]!;
     const crash = new Error('connection reset');
+    const replaced = new Promise((resolve) => pool.once('worker:started', resolve));
     dead.kill(crash);
-    await pool.settled();
+    await replaced;
     const exited = messages.find((message) => message.event === 'worker:exited');
     expect(exited).toMatchObject({ pool: 'cache', workerId: dead.id, exit: { kind: 'crashed', error: crash } });
     const replacement = resources.created[1]!;

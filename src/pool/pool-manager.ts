@@ -1,7 +1,7 @@
 // Longer than 250 lines on purpose: this is the whole state machine, and splitting it would scatter one set of counts.
 // The pool manager: one synchronous state machine with no I/O of its own. It asks its host to start and stop
 // workers and reads time and sets timers through the Clock; Node's event loop serialises every call into it.
-import type { Clock } from '../clock.js';
+import type { Clock, Timer } from '../clock.js';
 import {
   CheckoutTimeoutError,
   describeValue,
@@ -73,6 +73,8 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
   #checkedOut = 0;
   #lastStarted: PooledWorker<W> | undefined;
   #backoffTimer: { cancel(): void } | undefined;
+  /** The worker whose staying up `minHealthyMs` resets the backoff. */
+  #probation: { readonly worker: PooledWorker<W>; readonly timer: Timer } | undefined;
   #failingWith: WorkerStartError | undefined;
   #lastStartError: WorkerStartError | undefined;
   #startsSucceeded = 0;
@@ -439,8 +441,8 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     worker.handle = handle;
     const startMs = this.#clock.now() - worker.readyAt;
     worker.readyAt += startMs;
-    this.#backoff.recordSuccess();
     this.#startsSucceeded++;
+    this.#putOnProbation(worker);
     this.#releaseRetiree(worker);
     if (this.events.isListening) this.events.emit('worker:started', { workerId, startMs });
     if (this.#failingWith !== undefined) {
@@ -465,7 +467,19 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     this.#releaseRetiree(worker);
     const startError =
       error instanceof WorkerStartError ? error : new WorkerStartError(this.#config.name, workerId, error);
+    this.#countFailedStart(startError);
+    this.#pump();
+    this.#maybeSettled();
+  }
+
+  /**
+   * A start failed, or a worker died younger than `minHealthyMs` (a crash loop looks like a start that succeeds
+   * and then fails): back off before the next start, and fail fast past the restart intensity.
+   */
+  #countFailedStart(startError: WorkerStartError): void {
     this.#lastStartError = startError;
+    this.#probation?.timer.cancel();
+    this.#probation = undefined;
     const isPastIntensity = this.#backoff.recordFailure(this.#clock.now());
     let retryInMs = 0;
     if (this.#phase === 'running' && this.#backoffTimer === undefined) {
@@ -477,12 +491,56 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
         }),
       );
     }
-    if (this.events.isListening) this.events.emit('worker:startFailed', { workerId, error: startError, retryInMs });
+    if (this.events.isListening) {
+      this.events.emit('worker:startFailed', { workerId: startError.workerId, error: startError, retryInMs });
+    }
     if (this.#phase === 'running' && (isPastIntensity || this.#failingWith !== undefined)) {
       this.#failFast(startError);
     }
-    this.#pump();
-    this.#maybeSettled();
+  }
+
+  /**
+   * The backoff is reset only once a started worker has stayed up `minHealthyMs`: reset at the start itself, a
+   * worker that crashes on its first call would clear the count of the loop it is part of.
+   */
+  #putOnProbation(worker: PooledWorker<W>): void {
+    const minHealthyMs = this.#config.minHealthyMs;
+    if (minHealthyMs === 0) {
+      this.#backoff.recordSuccess();
+      return;
+    }
+    if (!this.#backoff.hasFailures) return;
+    this.#probation?.timer.cancel();
+    const timer = this.#clock.setTimer(
+      minHealthyMs,
+      () =>
+        this.#guard(() => {
+          this.#probation = undefined;
+          if (!worker.hasExited) this.#backoff.recordSuccess();
+        }),
+      { unref: true },
+    );
+    this.#probation = { worker, timer };
+  }
+
+  /** A worker that exited unasked before `minHealthyMs`: the start it came from did not really succeed. */
+  #maybeCountYoungDeath(worker: PooledWorker<W>, exit: Exit): void {
+    const livedMs = this.#clock.now() - worker.readyAt;
+    if (livedMs >= this.#config.minHealthyMs || this.#phase !== 'running') return;
+    const why =
+      exit.kind === 'crashed'
+        ? exit.error.message
+        : exit.kind === 'killed'
+          ? `killed (${exit.signal ?? 'SIGKILL'})`
+          : `exited (${exit.kind})`;
+    this.#countFailedStart(
+      new WorkerStartError(
+        this.#config.name,
+        worker.id,
+        exit.kind === 'crashed' ? exit.error : exit,
+        `worker "${worker.id}" of pool "${this.#config.name}" exited ${Math.round(livedMs)}ms after it started, before minHealthyMs (${this.#config.minHealthyMs}ms): ${why}`,
+      ),
+    );
   }
 
   /** Starts keep failing: waiters and new checkouts that cannot be served at once reject instead of timing out. */
@@ -529,6 +587,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
       const waiter = worker.validatingFor;
       worker.validatingFor = undefined;
       if (waiter !== undefined && !waiter.isSettled && this.#phase === 'running') this.#waiting.unshift(waiter);
+      this.#maybeCountYoungDeath(worker, exit);
     }
     worker.timer = undefined;
     if (this.events.isListening) this.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
@@ -639,6 +698,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     this.#phase = 'crashed';
     this.#crashError = new PoolCrashedError(this.#config.name, error);
     this.#backoffTimer?.cancel();
+    this.#probation?.timer.cancel();
     for (const waiter of this.#waiting.drain()) waiter.fail(this.#crashError);
     for (const worker of this.#workers.values()) {
       worker.timer?.cancel();
@@ -656,6 +716,8 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     this.#phase = 'stopping';
     this.#backoffTimer?.cancel();
     this.#backoffTimer = undefined;
+    this.#probation?.timer.cancel();
+    this.#probation = undefined;
     const error = new PoolStoppedError(this.#config.name);
     for (const waiter of this.#waiting.drain()) this.#rejectWaiter(waiter, error);
     for (let worker = this.#idle.take('fifo'); worker; worker = this.#idle.take('fifo')) {

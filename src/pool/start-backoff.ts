@@ -38,6 +38,11 @@ export class StartBackoff {
     return Math.round(ceiling / 2 + (this.#random() * ceiling) / 2);
   }
 
+  /** Has a failure been recorded since the last success? */
+  get hasFailures(): boolean {
+    return this.#round > 0 || this.#failureTimes.length > 0;
+  }
+
   /** A start succeeded: the next failure starts from the first step again. */
   recordSuccess(): void {
     this.#failureTimes = [];
