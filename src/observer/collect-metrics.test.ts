@@ -98,10 +98,13 @@ describe('counters', () => {
   });
 
   it('count worker exits by how they ended, and the starts that replaced them', async () => {
-    const { pool, resources } = await newPool('cache', new ManualClock());
+    const clock = new ManualClock();
+    const { pool, resources } = await newPool('cache', clock);
     const registry = collect(pool, new Registry());
+    clock.advance(1000); // up past minHealthyMs: its death is a crash, not a failed start to back off from
+    const replaced = new Promise((resolve) => pool.once('worker:started', resolve));
     resources.created[0]!.kill(new Error('connection reset'));
-    await pool.settled();
+    await replaced;
     expect(await sample(registry, 'pooltoy_worker_exits_total{pool="cache",reason="crashed"}')).toBe(1);
     expect(await sample(registry, 'pooltoy_worker_starts_total{pool="cache"}')).toBe(1);
     await pool.stop({ timeoutMs: 0 });
