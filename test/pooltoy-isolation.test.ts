@@ -87,11 +87,13 @@ describe('a pool whose manager crashes', () => {
   });
 
   it('is removed past its restart intensity, with pool:failed saying why, and neighbours keep serving', async () => {
-    const clock = new ManualClock(); // time stands still: every restart falls within the window
+    // Time stands still: every restart falls within the window. The victim dies at age 0, which would count as a
+    // failed start (a backoff timer this clock never fires) without minHealthyMs: 0.
+    const clock = new ManualClock();
     toy = await PoolToy.start({
       clock,
       pools: {
-        db: { worker: crasher.kind, size: 2, maxPoolRestarts: 1 },
+        db: { worker: crasher.kind, size: 2, maxPoolRestarts: 1, minHealthyMs: 0 },
         hash: { worker: processWorker(fixture('echo')), size: 1, maxOverflow: 0 },
       },
     });
@@ -125,7 +127,7 @@ describe('a pool whose manager crashes', () => {
     const clock = new ManualClock();
     toy = await PoolToy.start({
       clock,
-      pools: { db: { worker: crasher.kind, size: 1, maxPoolRestarts: 1, restartPeriodMs: 5000 } },
+      pools: { db: { worker: crasher.kind, size: 1, maxPoolRestarts: 1, restartPeriodMs: 5000, minHealthyMs: 0 } },
     });
     const tree = toy;
     const restarts: number[] = [];
@@ -147,7 +149,7 @@ describe('a failed pool', () => {
   it('can be started again by name with restartPool', async () => {
     toy = await PoolToy.start({
       clock: new ManualClock(),
-      pools: { db: { worker: crasher.kind, maxPoolRestarts: 0 } },
+      pools: { db: { worker: crasher.kind, maxPoolRestarts: 0, minHealthyMs: 0 } },
     });
     const failed = once(toy, 'pool:failed');
     crashOnNextStart(toy, 'db', 1);
