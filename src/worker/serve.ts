@@ -162,11 +162,16 @@ function openChannel(): Channel {
         process.on('message', listener);
         // The parent is gone (even by SIGKILL): exit rather than live on as an orphan.
         process.on('disconnect', () => process.exit(0));
+        // Ctrl-C in a terminal signals the whole process group: the pool, not the terminal, stops its workers
+        // (SIGTERM, then SIGKILL), so an in-flight call is not cut short before the pool's own shutdown.
+        process.on('SIGINT', ignoreInterrupt);
       },
     };
   }
   throw new NotInWorkerError();
 }
+
+function ignoreInterrupt(): void {}
 
 function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
   return (
