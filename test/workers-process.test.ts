@@ -193,6 +193,16 @@ describe('death', () => {
   });
 });
 
+describe('SIGINT', () => {
+  it('is ignored by the worker (Ctrl-C reaches the whole process group; the pool stops its workers itself)', async () => {
+    const handle = await start(processWorker(fixture('echo')));
+    process.kill(handle.pid!, 'SIGINT');
+    // A default SIGINT would end the process before it reads another message: the answer proves it was ignored.
+    expect(await handle.worker.call({ op: 'workerId' })).toBe(handle.workerId);
+    expect(handle.exit).toBeUndefined();
+  });
+});
+
 describe('stop', () => {
   it('sends SIGTERM and reports shutdown', async () => {
     const handle = await start(processWorker(fixture('echo')));
