@@ -57,9 +57,9 @@ export async function run({ quick, log }) {
   log(`C ${processes} processes`);
   const entries = [...(await poolToyTaskEntries('processWorker', processes, inFlight)), ...processAnchors()];
   const results = await interleave(taskContenders(entries), {
-    rounds: quick ? 2 : 5,
+    rounds: quick ? 2 : 3,
     ops: calls,
-    warmOps: quick ? 1_000 : 20_000,
+    warmOps: quick ? 1_000 : 10_000,
     log,
   });
   return {

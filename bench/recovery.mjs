@@ -46,6 +46,21 @@ async function outcome(calls, killedAt) {
   return { rejectMs, rejected: count('rejected'), finished: count('fulfilled'), hung: count('hung') };
 }
 
+const firstSeen = new WeakMap();
+
+/**
+ * The pid, of those answering, first seen longest ago. PoolToy counts a worker that dies younger than
+ * `minHealthyMs` (1 s) as a failed start and backs off before replacing it (a crash loop must not spin): the bench
+ * kills a worker that has been up for a while, as "one of 4 idle workers" means, not the replacement of the last
+ * round.
+ */
+function oldest(pool, pids) {
+  const seen = firstSeen.get(pool) ?? new Map();
+  firstSeen.set(pool, seen);
+  for (const pid of pids) if (!seen.has(pid)) seen.set(pid, performance.now());
+  return pids.reduce((older, pid) => (seen.get(pid) < seen.get(older) ? pid : older));
+}
+
 function poolToyContenders(pooltoy) {
   if (!pooltoy) return { respawn: [], inFlight: [] };
   const echo = fileURLToPath(new URL('./workers/echo-pooltoy.mjs', import.meta.url));
@@ -58,7 +73,7 @@ function poolToyContenders(pooltoy) {
         setup,
         teardown,
         round: async (pool) => {
-          const [victim] = await answering(pool, workers);
+          const victim = oldest(pool, await answering(pool, workers));
           const killedAt = performance.now();
           process.kill(victim, 'SIGKILL');
           await answering(pool, workers);
@@ -72,11 +87,11 @@ function poolToyContenders(pooltoy) {
         setup,
         teardown,
         round: async (pool) => {
-          await answering(pool, workers);
+          const victim = oldest(pool, await answering(pool, workers));
           const leases = await Promise.all(Array.from({ length: workers }, () => pool.checkout()));
           const calls = leases.map((lease) => lease.worker.call({ holdMs }));
           const killedAt = performance.now();
-          process.kill(leases[0].worker.pid, 'SIGKILL');
+          process.kill(victim, 'SIGKILL');
           const result = await outcome(calls, killedAt);
           for (const lease of leases) lease.release();
           return result;

@@ -69,9 +69,9 @@ export async function run({ quick, log }) {
     log(`B ${threads} threads`);
     const entries = [...(await poolToyTaskEntries('threadWorker', threads, inFlight)), ...threadAnchors(threads)];
     const results = await interleave(taskContenders(entries), {
-      rounds: quick ? 2 : 5,
+      rounds: quick ? 2 : 3,
       ops: calls,
-      warmOps: quick ? 1_000 : 20_000,
+      warmOps: quick ? 1_000 : 10_000,
       log,
     });
     sections.push({
