@@ -3,7 +3,8 @@
 import { PoolCrashedError, PoolStoppedError } from '../errors.js';
 import { rejectWaiter } from './checkout-admission.js';
 import { describeOwner } from './owner-monitor.js';
-import type { HeldLease, PoolManager } from './pool-manager.js';
+import type { HeldLease } from './pool-manager.js';
+import type { PoolState } from './pool-state.js';
 import { endLease } from './worker-exits.js';
 import { retire, stopHandle } from './worker-return.js';
 
@@ -11,49 +12,49 @@ import { retire, stopHandle } from './worker-return.js';
  * Crash: waiters and leases fail with `PoolCrashedError`, and `onCrash` tells the manager's child handle, so
  * that the pool supervisor restarts the manager with fresh workers (half-updated counts must not live on).
  */
-export function crash<W>(m: PoolManager<W>, error: unknown): void {
-  if (m.phase === 'crashed') return;
-  m.phase = 'crashed';
-  m.crashError = new PoolCrashedError(m.config.name, error);
-  m.backoffTimer?.cancel();
-  m.probation?.timer.cancel();
-  for (const waiter of m.waiting.drain()) waiter.fail(m.crashError);
-  for (const worker of m.byId.values()) {
+export function crash<W>(s: PoolState<W>, error: unknown): void {
+  if (s.phase === 'crashed') return;
+  s.phase = 'crashed';
+  s.crashError = new PoolCrashedError(s.config.name, error);
+  s.backoffTimer?.cancel();
+  s.probation?.timer.cancel();
+  for (const waiter of s.waiting.drain()) waiter.fail(s.crashError);
+  for (const worker of s.byId.values()) {
     worker.timer?.cancel();
-    if (worker.lease !== undefined) endLease(m, worker.lease, m.crashError);
+    if (worker.lease !== undefined) endLease(s, worker.lease, s.crashError);
   }
-  m.host.abortStarts();
-  m.onCrash?.(error);
+  s.host.abortStarts();
+  s.onCrash?.(error);
 }
 
 /** Stop intake: waiters reject with `PoolStoppedError`, idle workers stop, starts are given up. */
-export function beginStop<W>(m: PoolManager<W>): void {
-  if (m.phase !== 'running') return;
-  m.phase = 'stopping';
-  m.backoffTimer?.cancel();
-  m.backoffTimer = undefined;
-  m.probation?.timer.cancel();
-  m.probation = undefined;
-  const error = new PoolStoppedError(m.config.name);
-  for (const waiter of m.waiting.drain()) rejectWaiter(m, waiter, error);
-  for (let worker = m.idle.take('fifo'); worker; worker = m.idle.take('fifo')) {
-    retire(m, worker, 'poolStopping');
+export function beginStop<W>(s: PoolState<W>): void {
+  if (s.phase !== 'running') return;
+  s.phase = 'stopping';
+  s.backoffTimer?.cancel();
+  s.backoffTimer = undefined;
+  s.probation?.timer.cancel();
+  s.probation = undefined;
+  const error = new PoolStoppedError(s.config.name);
+  for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, error);
+  for (let worker = s.idle.take('fifo'); worker; worker = s.idle.take('fifo')) {
+    retire(s, worker, 'poolStopping');
   }
-  m.host.abortStarts();
+  s.host.abortStarts();
 }
 
 /** Revoke the leases still held (their signals abort with `PoolStoppedError`) and stop every worker. */
-export function stopAll<W>(m: PoolManager<W>): HeldLease[] {
-  m.beginStop();
-  const now = m.clock.now();
+export function stopAll<W>(s: PoolState<W>): HeldLease[] {
+  beginStop(s);
+  const now = s.clock.now();
   const held: HeldLease[] = [];
-  const error = new PoolStoppedError(m.config.name);
-  for (const worker of [...m.byId.values()]) {
+  const error = new PoolStoppedError(s.config.name);
+  for (const worker of [...s.byId.values()]) {
     const lease = worker.lease;
     if (lease !== undefined) {
       held.push({ workerId: worker.id, owner: describeOwner(lease.owner), heldMs: now - lease.sinceMs });
-      m.checkedOut--;
-      endLease(m, lease, error);
+      s.checkedOut--;
+      endLease(s, lease, error);
     }
     worker.retiree = undefined;
     if (worker.state === 'stopping') {
@@ -61,12 +62,12 @@ export function stopAll<W>(m: PoolManager<W>): HeldLease[] {
       if (worker.timer !== undefined || worker.handle !== undefined) {
         worker.timer?.cancel();
         worker.timer = undefined;
-        stopHandle(m, worker);
+        stopHandle(s, worker);
       }
     } else if (worker.state !== 'starting') {
-      retire(m, worker, 'poolStopping');
+      retire(s, worker, 'poolStopping');
     }
   }
-  m.maybeLeasesBack();
+  s.maybeLeasesBack();
   return held;
 }

@@ -3,7 +3,7 @@
 // then starts what is missing (`size` workers, and one per waiter no start in progress will serve).
 import { Lease, LeaseState } from './lease.js';
 import { type Owner, watchOwner } from './owner-monitor.js';
-import type { PoolManager } from './pool-manager.js';
+import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
 import type { Waiter } from './waiter.js';
 import { revokeLease } from './worker-exits.js';
@@ -11,23 +11,23 @@ import { retire, returnWorker } from './worker-return.js';
 import { startWorker } from './worker-starts.js';
 
 /** Give idle workers to the oldest live waiters, then start what is missing. The only place a waiter is served. */
-export function pump<W>(m: PoolManager<W>): void {
-  const waiting = m.waiting;
+export function pump<W>(s: PoolState<W>): void {
+  const waiting = s.waiting;
   while (waiting.size > 0) {
-    const worker = takeIdle(m);
+    const worker = takeIdle(s);
     if (worker === undefined) break;
-    grant(m, waiting.oldest!, worker);
+    grant(s, waiting.oldest!, worker);
   }
-  if (m.phase !== 'running' || m.backoffTimer !== undefined) return;
+  if (s.phase !== 'running' || s.backoffTimer !== undefined) return;
   // Keep `size` workers, and start one for each waiter that no start in progress will serve.
-  while (m.live < m.maxLive && (m.live < m.config.size || waiting.size > m.starting)) {
-    startWorker(m);
+  while (s.live < s.maxLive && (s.live < s.config.size || waiting.size > s.starting)) {
+    startWorker(s);
   }
 }
 
 /** Take the idle worker the strategy picks; a checkout during the cooldown reuses the surplus worker. */
-export function takeIdle<W>(m: PoolManager<W>): PooledWorker<W> | undefined {
-  const worker = m.idle.take(m.config.strategy);
+export function takeIdle<W>(s: PoolState<W>): PooledWorker<W> | undefined {
+  const worker = s.idle.take(s.config.strategy);
   if (worker?.timer !== undefined) {
     // A checkout during the cooldown reuses the surplus worker.
     worker.timer.cancel();
@@ -37,18 +37,18 @@ export function takeIdle<W>(m: PoolManager<W>): PooledWorker<W> | undefined {
 }
 
 /** Hand a worker to a waiter: validated first when the kind validates, else leased at once. */
-export function grant<W>(m: PoolManager<W>, waiter: Waiter<W>, worker: PooledWorker<W>): void {
-  m.waiting.remove(waiter);
+export function grant<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W>): void {
+  s.waiting.remove(waiter);
   if (worker.handle!.validate !== undefined) {
-    validateFor(m, waiter, worker);
+    validateFor(s, waiter, worker);
     return;
   }
-  waiter.grant(leaseWorker(m, worker, waiter.owner, m.clock.now() - waiter.queuedAt, waiter.stack));
+  waiter.grant(leaseWorker(s, worker, waiter.owner, s.clock.now() - waiter.queuedAt, waiter.stack));
 }
 
 /** Make the lease: the worker turns busy, and its owner, expiry and leak tracking begin. */
 export function leaseWorker<W>(
-  m: PoolManager<W>,
+  s: PoolState<W>,
   worker: PooledWorker<W>,
   owner: Owner | undefined,
   waitMs: number,
@@ -56,24 +56,24 @@ export function leaseWorker<W>(
 ): Lease<W> {
   worker.state = 'busy';
   worker.uses++;
-  m.checkedOut++;
-  const state = new LeaseState<W>(m, worker, m.clock.now(), owner);
+  s.checkedOut++;
+  const state = new LeaseState<W>(s.keeper, worker, s.clock.now(), owner);
   worker.lease = state;
   const lease = new Lease<W>(state, worker.handle!.worker);
   if (owner !== undefined)
-    state.unwatchOwner = watchOwner(owner, (reason) => m.guard(() => revokeLease(m, state, 'ownerExited', reason)));
-  if (m.config.leaseTimeoutMs !== Number.POSITIVE_INFINITY) {
-    state.expiryTimer = m.clock.setTimer(m.config.leaseTimeoutMs, () =>
-      m.guard(() => revokeLease(m, state, 'expired')),
+    state.unwatchOwner = watchOwner(owner, (reason) => s.guard(() => revokeLease(s, state, 'ownerExited', reason)));
+  if (s.config.leaseTimeoutMs !== Number.POSITIVE_INFINITY) {
+    state.expiryTimer = s.clock.setTimer(s.config.leaseTimeoutMs, () =>
+      s.guard(() => revokeLease(s, state, 'expired')),
     );
   }
   state.stack = stack;
-  m.leaks?.register(lease, state, state);
-  if (m.events.isListening) m.events.emit('checkout:granted', { workerId: worker.id, waitMs });
+  s.leaks?.register(lease, state, state);
+  if (s.events.isListening) s.events.emit('checkout:granted', { workerId: worker.id, waitMs });
   return lease;
 }
 
-function validateFor<W>(m: PoolManager<W>, waiter: Waiter<W>, worker: PooledWorker<W>): void {
+function validateFor<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W>): void {
   worker.state = 'busy';
   worker.validatingFor = waiter;
   let verdict: boolean | Promise<boolean>;
@@ -83,24 +83,24 @@ function validateFor<W>(m: PoolManager<W>, waiter: Waiter<W>, worker: PooledWork
     verdict = false;
   }
   Promise.resolve(verdict).then(
-    (isValid) => m.guard(() => validated(m, waiter, worker, isValid === true)),
-    () => m.guard(() => validated(m, waiter, worker, false)),
+    (isValid) => s.guard(() => validated(s, waiter, worker, isValid === true)),
+    () => s.guard(() => validated(s, waiter, worker, false)),
   );
 }
 
-function validated<W>(m: PoolManager<W>, waiter: Waiter<W>, worker: PooledWorker<W>, isValid: boolean): void {
+function validated<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W>, isValid: boolean): void {
   // The worker died while validating: its exit already put the waiter back in the queue.
   if (worker.validatingFor !== waiter || worker.hasExited) return;
   worker.validatingFor = undefined;
   if (!isValid) {
-    if (!waiter.isSettled && m.phase === 'running') m.waiting.unshift(waiter);
-    if (m.events.isListening) m.events.emit('worker:recycled', { workerId: worker.id, reason: 'invalid' });
-    retire(m, worker, 'invalid');
+    if (!waiter.isSettled && s.phase === 'running') s.waiting.unshift(waiter);
+    if (s.events.isListening) s.events.emit('worker:recycled', { workerId: worker.id, reason: 'invalid' });
+    retire(s, worker, 'invalid');
     return;
   }
-  if (waiter.isSettled || m.phase !== 'running') {
-    returnWorker(m, worker);
+  if (waiter.isSettled || s.phase !== 'running') {
+    returnWorker(s, worker);
     return;
   }
-  waiter.grant(leaseWorker(m, worker, waiter.owner, m.clock.now() - waiter.queuedAt, waiter.stack));
+  waiter.grant(leaseWorker(s, worker, waiter.owner, s.clock.now() - waiter.queuedAt, waiter.stack));
 }

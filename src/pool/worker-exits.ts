@@ -3,29 +3,29 @@
 import { LeaseRevokedError, type LeaseRevokedReason, WorkerExitError, WorkerStartError } from '../errors.js';
 import type { Exit } from '../supervisor/exit.js';
 import type { LeaseState } from './lease.js';
-import type { PoolManager } from './pool-manager.js';
+import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
 import { pump } from './pump.js';
 import { retire, returnWorker } from './worker-return.js';
 import { countFailedStart } from './worker-starts.js';
 
 /** A worker exited. Counts change now, not behind queued checkouts. */
-export function workerExited<W>(m: PoolManager<W>, worker: PooledWorker<W>, exit: Exit): void {
+export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
   if (worker.hasExited) return;
   worker.hasExited = true;
-  m.byId.delete(worker.id);
+  s.byId.delete(worker.id);
   const wasExpected = worker.state === 'stopping';
   if (wasExpected) {
-    m.stopping--;
+    s.stopping--;
     worker.timer?.cancel();
-    if (m.phase === 'stopping' && exit.kind === 'killed') m.stoppedByKill.push(worker.id);
+    if (s.phase === 'stopping' && exit.kind === 'killed') s.stoppedByKill.push(worker.id);
   } else {
-    m.idle.remove(worker);
+    s.idle.remove(worker);
     worker.timer?.cancel();
-    m.live--;
+    s.live--;
     const lease = worker.lease;
     if (lease !== undefined) {
-      m.checkedOut--;
+      s.checkedOut--;
       const error =
         exit.kind === 'crashed' && exit.error instanceof WorkerExitError
           ? exit.error
@@ -33,24 +33,24 @@ export function workerExited<W>(m: PoolManager<W>, worker: PooledWorker<W>, exit
               ...(exit.kind === 'killed' && { signal: exit.signal ?? 'SIGKILL' }),
               ...(exit.kind === 'crashed' && { cause: exit.error }),
             });
-      endLease(m, lease, error);
+      endLease(s, lease, error);
     }
     const waiter = worker.validatingFor;
     worker.validatingFor = undefined;
-    if (waiter !== undefined && !waiter.isSettled && m.phase === 'running') m.waiting.unshift(waiter);
-    maybeCountYoungDeath(m, worker, exit);
+    if (waiter !== undefined && !waiter.isSettled && s.phase === 'running') s.waiting.unshift(waiter);
+    maybeCountYoungDeath(s, worker, exit);
   }
   worker.timer = undefined;
-  if (m.events.isListening) m.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
-  pump(m);
-  m.maybeSettled();
-  m.maybeLeasesBack();
+  if (s.events.isListening) s.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
+  pump(s);
+  s.maybeSettled();
+  s.maybeLeasesBack();
 }
 
 /** A worker that exited unasked before `minHealthyMs`: the start it came from did not really succeed. */
-function maybeCountYoungDeath<W>(m: PoolManager<W>, worker: PooledWorker<W>, exit: Exit): void {
-  const livedMs = m.clock.now() - worker.readyAt;
-  if (livedMs >= m.config.minHealthyMs || m.phase !== 'running') return;
+function maybeCountYoungDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
+  const livedMs = s.clock.now() - worker.readyAt;
+  if (livedMs >= s.config.minHealthyMs || s.phase !== 'running') return;
   const why =
     exit.kind === 'crashed'
       ? exit.error.message
@@ -58,43 +58,43 @@ function maybeCountYoungDeath<W>(m: PoolManager<W>, worker: PooledWorker<W>, exi
         ? `killed (${exit.signal ?? 'SIGKILL'})`
         : `exited (${exit.kind})`;
   countFailedStart(
-    m,
+    s,
     new WorkerStartError(
-      m.config.name,
+      s.config.name,
       worker.id,
       exit.kind === 'crashed' ? exit.error : exit,
-      `worker "${worker.id}" of pool "${m.config.name}" exited ${Math.round(livedMs)}ms after it started, before minHealthyMs (${m.config.minHealthyMs}ms): ${why}`,
+      `worker "${worker.id}" of pool "${s.config.name}" exited ${Math.round(livedMs)}ms after it started, before minHealthyMs (${s.config.minHealthyMs}ms): ${why}`,
     ),
   );
 }
 
 /** Revoke a lease whose owner ended, that expired, or that leaked; its worker is replaced or returned per `onOwnerExit`. */
 export function revokeLease<W>(
-  m: PoolManager<W>,
+  s: PoolState<W>,
   state: LeaseState<W>,
   reason: LeaseRevokedReason,
   cause?: unknown,
 ): void {
   if (state.end !== 'active') return;
   const worker = state.worker;
-  m.checkedOut--;
-  endLease(m, state, new LeaseRevokedError(m.config.name, worker.id, reason, cause));
-  if (m.events.isListening) {
+  s.checkedOut--;
+  endLease(s, state, new LeaseRevokedError(s.config.name, worker.id, reason, cause));
+  if (s.events.isListening) {
     if (reason === 'expired') {
-      m.events.emit('lease:expired', { workerId: worker.id, heldMs: m.clock.now() - state.sinceMs });
+      s.events.emit('lease:expired', { workerId: worker.id, heldMs: s.clock.now() - state.sinceMs });
     } else if (reason === 'leaked') {
-      m.events.emit('lease:leaked', { workerId: worker.id, stack: state.stack });
+      s.events.emit('lease:leaked', { workerId: worker.id, stack: state.stack });
     }
   }
-  if (m.config.onOwnerExit === 'checkin') returnWorker(m, worker);
-  else retire(m, worker, reason === 'ownerExited' ? 'ownerExited' : reason === 'expired' ? 'leaseExpired' : 'leaked');
-  m.maybeLeasesBack();
+  if (s.config.onOwnerExit === 'checkin') returnWorker(s, worker);
+  else retire(s, worker, reason === 'ownerExited' ? 'ownerExited' : reason === 'expired' ? 'leaseExpired' : 'leaked');
+  s.maybeLeasesBack();
 }
 
 /** End a lease the pool takes back: its signal aborts with `reason`, and its worker is free of it. */
-export function endLease<W>(m: PoolManager<W>, state: LeaseState<W>, reason: unknown): void {
+export function endLease<W>(s: PoolState<W>, state: LeaseState<W>, reason: unknown): void {
   if (!state.finish('revoked', reason)) return;
-  m.leaks?.unregister(state);
+  s.leaks?.unregister(state);
   state.worker.lease = undefined;
-  if (m.events.isListening) m.events.emit('lease:revoked', { workerId: state.worker.id, reason });
+  if (s.events.isListening) s.events.emit('lease:revoked', { workerId: state.worker.id, reason });
 }

@@ -3,7 +3,7 @@
 import { WorkerStartError } from '../errors.js';
 import type { WorkerHandle } from '../workers/worker-kind.js';
 import { rejectWaiter } from './checkout-admission.js';
-import type { PoolManager } from './pool-manager.js';
+import type { PoolState } from './pool-state.js';
 import { PooledWorker } from './pooled-worker.js';
 import { pump } from './pump.js';
 import { workerExited } from './worker-exits.js';
@@ -13,87 +13,87 @@ import { returnWorker, stopHandle } from './worker-return.js';
 const lastWorkerNumber = new Map<string, number>();
 
 /** Begin a start: capacity is reserved from now, and the host reports the outcome. */
-export function startWorker<W>(m: PoolManager<W>): void {
-  const name = m.config.name;
+export function startWorker<W>(s: PoolState<W>): void {
+  const name = s.config.name;
   const number = (lastWorkerNumber.get(name) ?? 0) + 1;
   lastWorkerNumber.set(name, number);
-  const worker = new PooledWorker<W>(`${name}#${number}`, m.live >= m.config.size);
-  worker.readyAt = m.clock.now();
-  m.byId.set(worker.id, worker);
-  m.live++;
-  m.starting++;
-  m.lastStarted = worker;
-  if (m.events.isListening) {
-    m.events.emit('worker:starting', { workerId: worker.id, isOverflow: worker.isOverflow });
+  const worker = new PooledWorker<W>(`${name}#${number}`, s.live >= s.config.size);
+  worker.readyAt = s.clock.now();
+  s.byId.set(worker.id, worker);
+  s.live++;
+  s.starting++;
+  s.lastStarted = worker;
+  if (s.events.isListening) {
+    s.events.emit('worker:starting', { workerId: worker.id, isOverflow: worker.isOverflow });
   }
-  m.host.startWorker(worker.id);
+  s.host.startWorker(worker.id);
 }
 
 /** The host started worker `workerId`. */
-export function workerStarted<W>(m: PoolManager<W>, workerId: string, handle: WorkerHandle<W>): void {
-  const worker = m.byId.get(workerId);
+export function workerStarted<W>(s: PoolState<W>, workerId: string, handle: WorkerHandle<W>): void {
+  const worker = s.byId.get(workerId);
   if (worker === undefined || worker.state !== 'starting') {
-    m.host.stopWorker(handle);
+    s.host.stopWorker(handle);
     return;
   }
-  m.starting--;
+  s.starting--;
   worker.handle = handle;
-  const startMs = m.clock.now() - worker.readyAt;
+  const startMs = s.clock.now() - worker.readyAt;
   worker.readyAt += startMs;
-  m.startsSucceeded++;
-  putOnProbation(m, worker);
-  releaseRetiree(m, worker);
-  if (m.events.isListening) m.events.emit('worker:started', { workerId, startMs });
-  if (m.failingWith !== undefined) {
-    m.failingWith = undefined;
-    if (m.events.isListening) m.events.emit('pool:recovered', {});
+  s.startsSucceeded++;
+  putOnProbation(s, worker);
+  releaseRetiree(s, worker);
+  if (s.events.isListening) s.events.emit('worker:started', { workerId, startMs });
+  if (s.failingWith !== undefined) {
+    s.failingWith = undefined;
+    if (s.events.isListening) s.events.emit('pool:recovered', {});
   }
   worker.state = 'idle';
-  returnWorker(m, worker);
+  returnWorker(s, worker);
   // Subscribed last: a worker that died while starting reports at once, into a consistent state.
-  handle.onExit((exit) => m.guard(() => workerExited(m, worker, exit)));
-  m.maybeSettled();
+  handle.onExit((exit) => s.guard(() => workerExited(s, worker, exit)));
+  s.maybeSettled();
 }
 
 /** The host could not start worker `workerId`. */
-export function workerStartFailed<W>(m: PoolManager<W>, workerId: string, error: unknown): void {
-  const worker = m.byId.get(workerId);
+export function workerStartFailed<W>(s: PoolState<W>, workerId: string, error: unknown): void {
+  const worker = s.byId.get(workerId);
   if (worker === undefined || worker.state !== 'starting') return;
-  m.byId.delete(workerId);
+  s.byId.delete(workerId);
   worker.hasExited = true;
-  m.starting--;
-  m.live--;
-  releaseRetiree(m, worker);
-  const startError = error instanceof WorkerStartError ? error : new WorkerStartError(m.config.name, workerId, error);
-  countFailedStart(m, startError);
-  pump(m);
-  m.maybeSettled();
+  s.starting--;
+  s.live--;
+  releaseRetiree(s, worker);
+  const startError = error instanceof WorkerStartError ? error : new WorkerStartError(s.config.name, workerId, error);
+  countFailedStart(s, startError);
+  pump(s);
+  s.maybeSettled();
 }
 
 /**
  * A start failed, or a worker died younger than `minHealthyMs` (a crash loop looks like a start that succeeds
  * and then fails): back off before the next start, and fail fast past the restart intensity.
  */
-export function countFailedStart<W>(m: PoolManager<W>, startError: WorkerStartError): void {
-  m.lastStartError = startError;
-  m.probation?.timer.cancel();
-  m.probation = undefined;
-  const isPastIntensity = m.backoff.recordFailure(m.clock.now());
+export function countFailedStart<W>(s: PoolState<W>, startError: WorkerStartError): void {
+  s.lastStartError = startError;
+  s.probation?.timer.cancel();
+  s.probation = undefined;
+  const isPastIntensity = s.backoff.recordFailure(s.clock.now());
   let retryInMs = 0;
-  if (m.phase === 'running' && m.backoffTimer === undefined) {
-    retryInMs = m.backoff.nextDelayMs();
-    m.backoffTimer = m.clock.setTimer(retryInMs, () =>
-      m.guard(() => {
-        m.backoffTimer = undefined;
-        pump(m);
+  if (s.phase === 'running' && s.backoffTimer === undefined) {
+    retryInMs = s.backoff.nextDelayMs();
+    s.backoffTimer = s.clock.setTimer(retryInMs, () =>
+      s.guard(() => {
+        s.backoffTimer = undefined;
+        pump(s);
       }),
     );
   }
-  if (m.events.isListening) {
-    m.events.emit('worker:startFailed', { workerId: startError.workerId, error: startError, retryInMs });
+  if (s.events.isListening) {
+    s.events.emit('worker:startFailed', { workerId: startError.workerId, error: startError, retryInMs });
   }
-  if (m.phase === 'running' && (isPastIntensity || m.failingWith !== undefined)) {
-    failFast(m, startError);
+  if (s.phase === 'running' && (isPastIntensity || s.failingWith !== undefined)) {
+    failFast(s, startError);
   }
 }
 
@@ -101,37 +101,37 @@ export function countFailedStart<W>(m: PoolManager<W>, startError: WorkerStartEr
  * The backoff is reset only once a started worker has stayed up `minHealthyMs`: reset at the start itself, a
  * worker that crashes on its first call would clear the count of the loop it is part of.
  */
-function putOnProbation<W>(m: PoolManager<W>, worker: PooledWorker<W>): void {
-  const minHealthyMs = m.config.minHealthyMs;
+function putOnProbation<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
+  const minHealthyMs = s.config.minHealthyMs;
   if (minHealthyMs === 0) {
-    m.backoff.recordSuccess();
+    s.backoff.recordSuccess();
     return;
   }
-  if (!m.backoff.hasFailures) return;
-  m.probation?.timer.cancel();
-  const timer = m.clock.setTimer(
+  if (!s.backoff.hasFailures) return;
+  s.probation?.timer.cancel();
+  const timer = s.clock.setTimer(
     minHealthyMs,
     () =>
-      m.guard(() => {
-        m.probation = undefined;
-        if (!worker.hasExited) m.backoff.recordSuccess();
+      s.guard(() => {
+        s.probation = undefined;
+        if (!worker.hasExited) s.backoff.recordSuccess();
       }),
     { unref: true },
   );
-  m.probation = { worker, timer };
+  s.probation = { worker, timer };
 }
 
 /** Starts keep failing: waiters and new checkouts that cannot be served at once reject instead of timing out. */
-function failFast<W>(m: PoolManager<W>, error: WorkerStartError): void {
-  const wasFailing = m.failingWith !== undefined;
-  m.failingWith = error;
-  if (!wasFailing && m.events.isListening) m.events.emit('pool:failing', { error });
-  for (const waiter of m.waiting.drain()) rejectWaiter(m, waiter, error);
+function failFast<W>(s: PoolState<W>, error: WorkerStartError): void {
+  const wasFailing = s.failingWith !== undefined;
+  s.failingWith = error;
+  if (!wasFailing && s.events.isListening) s.events.emit('pool:failing', { error });
+  for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, error);
 }
 
-function releaseRetiree<W>(m: PoolManager<W>, worker: PooledWorker<W>): void {
+function releaseRetiree<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
   const retiree = worker.retiree;
   if (retiree === undefined) return;
   worker.retiree = undefined;
-  stopHandle(m, retiree);
+  stopHandle(s, retiree);
 }
