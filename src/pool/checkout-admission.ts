@@ -25,7 +25,7 @@ export function checkout<W>(
   const worker = takeIdle(s);
   if (worker !== undefined && worker.handle!.validate === undefined) {
     const stack = s.config.leakDetection ? new Error('checked out here').stack : undefined;
-    return Promise.resolve(leaseWorker(s, worker, owner, 0, stack));
+    return Promise.resolve(leaseWorker(s, worker, owner, undefined, stack));
   }
   if (worker === undefined) {
     if (s.failingWith !== undefined) return refuse(s, s.failingWith);
@@ -37,14 +37,13 @@ export function checkout<W>(
   }
   return new Promise<Lease<W>>((resolve, reject) => {
     const stack = s.config.leakDetection ? new Error('checked out here').stack : undefined;
-    const waiter = new Waiter<W>(s.clock.now(), owner, stack, resolve, reject);
-    if (timeoutMs !== Number.POSITIVE_INFINITY) {
-      waiter.timer = s.clock.setTimer(timeoutMs, () => s.guard(() => timedOut(s, waiter, timeoutMs)));
-    }
+    const queuedAt = s.time.now();
+    const waiter = new Waiter<W>(queuedAt, owner, stack, resolve, reject);
+    if (timeoutMs !== Number.POSITIVE_INFINITY) s.deadlines.add(waiter, queuedAt, timeoutMs);
     watchWaiter(s, waiter, signal, owner);
     if (worker !== undefined) return grant(s, waiter, worker);
     s.waiting.push(waiter);
-    if (s.events.isListening) s.events.emit('checkout:queued', { waiting: s.waiting.size });
+    if (s.events.wants('checkout:queued')) s.events.emit('checkout:queued', { waiting: s.waiting.size });
     pump(s);
   });
 }
@@ -67,8 +66,8 @@ export function checkin<W>(s: PoolState<W>, lease: Lease<W>, options?: ReleaseOp
   const worker = state.worker;
   worker.lease = undefined;
   s.checkedOut--;
-  if (s.events.isListening) {
-    s.events.emit('checkin:done', { workerId: worker.id, heldMs: s.clock.now() - state.sinceMs });
+  if (s.events.wants('checkin:done')) {
+    s.events.emit('checkin:done', { workerId: worker.id, heldMs: s.time.now() - state.sinceMs });
   }
   if (options?.discard) retire(s, worker, 'discarded', options.graceMs ?? 0);
   else returnWorker(s, worker);
@@ -80,7 +79,7 @@ function ignoreCheckin<W>(
   state: LeaseState<W>,
   reason: 'alreadyCheckedIn' | 'revoked' | 'foreign',
 ): void {
-  if (s.events.isListening) s.events.emit('checkin:ignored', { workerId: state.worker.id, reason });
+  if (s.events.wants('checkin:ignored')) s.events.emit('checkin:ignored', { workerId: state.worker.id, reason });
 }
 
 function watchWaiter<W>(
@@ -99,12 +98,12 @@ function watchWaiter<W>(
   };
 }
 
-function timedOut<W>(s: PoolState<W>, waiter: Waiter<W>, timeoutMs: number): void {
-  waiter.timer = undefined;
+/** A queued checkout's deadline passed. */
+export function timedOut<W>(s: PoolState<W>, waiter: Waiter<W>, timeoutMs: number): void {
   if (waiter.isSettled) return;
   s.waiting.remove(waiter);
   waiter.fail(new CheckoutTimeoutError(s.config.name, timeoutMs, s.status(), oldestLeaseDetail(s)));
-  if (s.events.isListening) {
+  if (s.events.wants('checkout:timedOut')) {
     s.events.emit('checkout:timedOut', { timeoutMs, waiting: s.waiting.size });
   }
   pump(s);
@@ -119,11 +118,11 @@ function giveUp<W>(s: PoolState<W>, waiter: Waiter<W>, reason: unknown): void {
 
 /** Reject a queued checkout (once), and say so. */
 export function rejectWaiter<W>(s: PoolState<W>, waiter: Waiter<W>, error: unknown): void {
-  if (waiter.fail(error) && s.events.isListening) s.events.emit('checkout:rejected', { error });
+  if (waiter.fail(error) && s.events.wants('checkout:rejected')) s.events.emit('checkout:rejected', { error });
 }
 
 function refuse<W>(s: PoolState<W>, error: unknown): Promise<never> {
-  if (s.events.isListening) s.events.emit('checkout:rejected', { error });
+  if (s.events.wants('checkout:rejected')) s.events.emit('checkout:rejected', { error });
   return Promise.reject(error);
 }
 

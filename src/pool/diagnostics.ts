@@ -54,7 +54,12 @@ const channelByEvent: Readonly<Record<PoolEventName, diagnosticsChannel.Channel>
   'pool:stopped': channelBySubject.pool,
 };
 
-/** Does any `pooltoy:*` channel have a subscriber? Six property reads: the pool asks before building a payload. */
+/** Does the channel of `event` have a subscriber? One property read: the pool asks before building a payload. */
+export function hasDiagnosticsSubscriberFor(event: PoolEventName): boolean {
+  return channelByEvent[event].hasSubscribers;
+}
+
+/** Does any `pooltoy:*` channel have a subscriber? */
 export function hasDiagnosticsSubscribers(): boolean {
   for (const channel of channels) if (channel.hasSubscribers) return true;
   return false;

@@ -33,6 +33,8 @@ export class LeaseState<W = unknown> {
   /** Why the lease was revoked. */
   reason: unknown;
   unwatchOwner: (() => void) | undefined;
+  /** Told the reason when the lease is revoked: `pool.run` rejects its call through it without a signal. */
+  onRevoked: ((reason: unknown) => void) | undefined;
   expiryTimer: Timer | undefined;
   /** Where the checkout happened, with `leakDetection`. */
   stack: string | undefined;
@@ -55,6 +57,7 @@ export class LeaseState<W = unknown> {
     if (end === 'revoked') {
       this.reason = reason;
       this.controller?.abort(reason);
+      this.onRevoked?.(reason);
     }
     return true;
   }

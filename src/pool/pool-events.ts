@@ -2,7 +2,7 @@
 // is reported as a warning and never breaks the pool (nor keeps the other listeners from running).
 import type { ToyEvent } from '../observer/snapshot.js';
 import type { Exit } from '../supervisor/exit.js';
-import { hasDiagnosticsSubscribers, maybePublishDiagnostics } from './diagnostics.js';
+import { hasDiagnosticsSubscriberFor, hasDiagnosticsSubscribers, maybePublishDiagnostics } from './diagnostics.js';
 
 /** Why a worker is being stopped by the pool. */
 export type StopCause =
@@ -82,6 +82,14 @@ export class PoolEvents {
   /** Is anyone listening to anything, here or on a diagnostics channel? The hot path builds a payload only then. */
   get isListening(): boolean {
     return this.#hasListeners || hasDiagnosticsSubscribers();
+  }
+
+  /**
+   * Does anyone want event `name`: a listener here, or a subscriber of its diagnostics channel? Read at each emit
+   * point, never cached, so a subscriber added at any moment gets the next event; it costs one property read.
+   */
+  wants(name: PoolEventName): boolean {
+    return this.#hasListeners || hasDiagnosticsSubscriberFor(name);
   }
 
   on<K extends PoolEventName>(name: K, listener: PoolEventListener<K>): void {

@@ -4,8 +4,11 @@
 import type { Clock, Timer } from '../clock.js';
 import type { PoolCrashedError, PoolFailedError, WorkerStartError } from '../errors.js';
 import type { PoolConfig } from '../options.js';
+import { timedOut } from './checkout-admission.js';
+import { CheckoutDeadlines } from './checkout-deadlines.js';
 import { IdleWorkers } from './idle-workers.js';
 import type { LeaseKeeper, LeaseState } from './lease.js';
+import { LoopTime } from './loop-time.js';
 import type { PoolEvents } from './pool-events.js';
 import type { WorkerHost } from './pool-manager.js';
 import { derivePoolStatus, type PoolStatus } from './pool-status.js';
@@ -25,12 +28,16 @@ export class PoolState<W = unknown> {
   readonly keeper: LeaseKeeper<W>;
   readonly config: PoolConfig<W>;
   readonly clock: Clock;
+  /** Lease and wait times: the clock read at most once per synchronous run (loop-time.ts says why). */
+  readonly time: LoopTime;
   readonly host: WorkerHost<W>;
   readonly events: PoolEvents;
   /** Every worker from the start the manager asked for until the manager learns of its exit. */
   readonly byId = new Map<string, PooledWorker<W>>();
   readonly idle = new IdleWorkers<PooledWorker<W>>();
   readonly waiting = new WaitingQueue<Waiter<W>>();
+  /** The deadlines of queued checkouts, one timer per distinct timeout. */
+  readonly deadlines: CheckoutDeadlines<Waiter<W>>;
   readonly backoff: StartBackoff;
   /** `size + maxOverflow`: live workers never exceed it. */
   readonly maxLive: number;
@@ -64,9 +71,13 @@ export class PoolState<W = unknown> {
     this.keeper = keeper;
     this.config = config;
     this.clock = config.clock;
+    this.time = new LoopTime(config.clock);
     this.host = host;
     this.events = events;
     this.maxLive = config.size + config.maxOverflow;
+    this.deadlines = new CheckoutDeadlines<Waiter<W>>(config.clock, (waiter, timeoutMs) =>
+      this.guard(() => timedOut(this, waiter, timeoutMs)),
+    );
     this.backoff = new StartBackoff({
       initialMs: config.restartBackoffMs,
       maxMs: config.restartBackoffMaxMs,

@@ -1,6 +1,6 @@
 // The public face of a pool: checkout, checkin, transaction, run, status, events, stop. It validates arguments
 // and forwards to the current manager (the pool supervisor may replace it after a crash).
-import { InvalidArgumentError, RunTimeoutError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { PoolSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
 import { isDuration, type PoolConfig } from '../options.js';
 import type { CallableWorker, CallOptions } from '../workers/worker-kind.js';
@@ -8,6 +8,7 @@ import type { Lease } from './lease.js';
 import { assertOwner, type Owner } from './owner-monitor.js';
 import { type PoolEventListener, type PoolEventName, PoolEvents, toToyEvent } from './pool-events.js';
 import type { HeldLease, PoolManager } from './pool-manager.js';
+import { callWorker } from './pool-run.js';
 import type { PoolStatus } from './pool-status.js';
 
 /** Options of `pool.checkout()`. */
@@ -118,43 +119,31 @@ export class Pool<W = unknown> {
    * Send `payload` to a worker that answers calls (process, thread, command) and resolve with its answer. A call
    * that times out or is aborted rejects at once; the worker gets the abort, then is stopped and replaced.
    */
-  async run<R = unknown>(payload: unknown, options: RunOptions = {}): Promise<R> {
-    checkKeys('run', options, RUN_KEYS);
-    const { timeoutMs, runTimeoutMs = Number.POSITIVE_INFINITY, signal, transfer } = options;
+  async run<R = unknown>(payload: unknown, options?: RunOptions): Promise<R> {
+    if (options !== undefined) checkKeys('run', options, RUN_KEYS);
+    const { timeoutMs = this.#config.checkoutTimeoutMs, runTimeoutMs = Number.POSITIVE_INFINITY } = options ?? {};
+    const { signal, transfer } = options ?? {};
     if (!isDuration(runTimeoutMs)) {
       throw new InvalidArgumentError('run option "runTimeoutMs"', 'a duration in ms, or Infinity', runTimeoutMs);
     }
-    const lease = await this.checkout({ timeoutMs, signal });
+    if (!isDuration(timeoutMs))
+      throw new InvalidArgumentError('run option "timeoutMs"', 'a duration in ms, or Infinity', timeoutMs);
+    if (signal !== undefined && !(signal instanceof AbortSignal)) {
+      throw new InvalidArgumentError('run option "signal"', 'an AbortSignal', signal);
+    }
+    const lease = await this.#current.checkout(timeoutMs, true, signal, undefined);
     const worker = lease.worker as unknown as CallableWorker;
     if (typeof worker?.call !== 'function') {
       lease.release();
       throw new InvalidArgumentError('pool.run() worker', 'a worker with call() (process, thread, command)', worker);
     }
-    // One signal for the call: the caller's abort, the run timeout, or the lease's revocation (the worker died).
-    const call = new AbortController();
-    const abort = (reason: unknown) => call.abort(reason);
-    const onCallerAbort = () => abort(signal!.reason);
-    const onRevoked = () => abort(lease.signal.reason);
-    signal?.addEventListener('abort', onCallerAbort, { once: true });
-    lease.signal.addEventListener('abort', onRevoked, { once: true });
-    const timer =
-      runTimeoutMs === Number.POSITIVE_INFINITY
-        ? undefined
-        : this.#config.clock.setTimer(runTimeoutMs, () => abort(new RunTimeoutError(lease.workerId, runTimeoutMs)));
-    const aborted = new Promise<never>((_, reject) => {
-      call.signal.addEventListener('abort', () => reject(call.signal.reason), { once: true });
-    });
-    aborted.catch(() => {}); // the race below may already be settled when an abort comes
-    try {
-      return await Promise.race([worker.call<R>(payload, { signal: call.signal, transfer }), aborted]);
-    } finally {
-      timer?.cancel();
-      signal?.removeEventListener('abort', onCallerAbort);
-      lease.signal.removeEventListener('abort', onRevoked);
-      // Aborted mid-call: the worker's state is unknown, so it gets a grace period, then is replaced.
-      if (call.signal.aborted) lease.release({ discard: true, graceMs: this.#config.runAbortGraceMs });
-      else lease.release();
-    }
+    return callWorker<R>(
+      lease as Lease<unknown>,
+      worker,
+      payload,
+      { runTimeoutMs, signal, transfer },
+      this.#config as PoolConfig<unknown>,
+    );
   }
 
   /** `{ state, idle, overflow, checkedOut, waiting }`, derived now. */

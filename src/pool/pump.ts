@@ -43,21 +43,22 @@ export function grant<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorke
     validateFor(s, waiter, worker);
     return;
   }
-  waiter.grant(leaseWorker(s, worker, waiter.owner, s.clock.now() - waiter.queuedAt, waiter.stack));
+  waiter.grant(leaseWorker(s, worker, waiter.owner, waiter.queuedAt, waiter.stack));
 }
 
-/** Make the lease: the worker turns busy, and its owner, expiry and leak tracking begin. */
+/** Make the lease: the worker turns busy, and its owner, expiry and leak tracking begin; `queuedAt` if it waited. */
 export function leaseWorker<W>(
   s: PoolState<W>,
   worker: PooledWorker<W>,
   owner: Owner | undefined,
-  waitMs: number,
+  queuedAt: number | undefined,
   stack: string | undefined,
 ): Lease<W> {
+  const now = s.time.now();
   worker.state = 'busy';
   worker.uses++;
   s.checkedOut++;
-  const state = new LeaseState<W>(s.keeper, worker, s.clock.now(), owner);
+  const state = new LeaseState<W>(s.keeper, worker, now, owner);
   worker.lease = state;
   const lease = new Lease<W>(state, worker.handle!.worker);
   if (owner !== undefined)
@@ -69,7 +70,8 @@ export function leaseWorker<W>(
   }
   state.stack = stack;
   s.leaks?.register(lease, state, state);
-  if (s.events.isListening) s.events.emit('checkout:granted', { workerId: worker.id, waitMs });
+  if (s.events.wants('checkout:granted'))
+    s.events.emit('checkout:granted', { workerId: worker.id, waitMs: queuedAt === undefined ? 0 : now - queuedAt });
   return lease;
 }
 
@@ -94,7 +96,7 @@ function validated<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W
   worker.validatingFor = undefined;
   if (!isValid) {
     if (!waiter.isSettled && s.phase === 'running') s.waiting.unshift(waiter);
-    if (s.events.isListening) s.events.emit('worker:recycled', { workerId: worker.id, reason: 'invalid' });
+    if (s.events.wants('worker:recycled')) s.events.emit('worker:recycled', { workerId: worker.id, reason: 'invalid' });
     retire(s, worker, 'invalid');
     return;
   }
@@ -102,5 +104,5 @@ function validated<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W
     returnWorker(s, worker);
     return;
   }
-  waiter.grant(leaseWorker(s, worker, waiter.owner, s.clock.now() - waiter.queuedAt, waiter.stack));
+  waiter.grant(leaseWorker(s, worker, waiter.owner, waiter.queuedAt, waiter.stack));
 }

@@ -1,12 +1,12 @@
 // A checkout that could not be served at once. It carries its own queue links (O(1) cancel) and settles exactly
 // once: granted a lease, or rejected (timeout, abort, owner gone, pool stopped, starts failing).
-import type { Timer } from '../clock.js';
+import type { DeadlineGroup, DeadlineNode } from './checkout-deadlines.js';
 import type { Lease } from './lease.js';
 import type { Owner } from './owner-monitor.js';
 import type { QueueNode } from './waiting-queue.js';
 
 /** A queued checkout. */
-export class Waiter<W = unknown> implements QueueNode<Waiter<W>> {
+export class Waiter<W = unknown> implements QueueNode<Waiter<W>>, DeadlineNode<Waiter<W>> {
   previous: Waiter<W> | undefined;
   next: Waiter<W> | undefined;
   isQueued = false;
@@ -15,7 +15,11 @@ export class Waiter<W = unknown> implements QueueNode<Waiter<W>> {
   readonly queuedAt: number;
   readonly owner: Owner | undefined;
   readonly stack: string | undefined;
-  timer: Timer | undefined;
+  deadlinePrevious: Waiter<W> | undefined;
+  deadlineNext: Waiter<W> | undefined;
+  /** Set while the checkout has a deadline (not `Infinity`): the group its timeout shares. */
+  deadlineGroup: DeadlineGroup<Waiter<W>> | undefined;
+  deadline = 0;
   /** Stops listening to the checkout's signal and owner. */
   unwatch: (() => void) | undefined;
   readonly #resolve: (lease: Lease<W>) => void;
@@ -52,8 +56,7 @@ export class Waiter<W = unknown> implements QueueNode<Waiter<W>> {
   #settle(): boolean {
     if (this.isSettled) return false;
     this.isSettled = true;
-    this.timer?.cancel();
-    this.timer = undefined;
+    this.deadlineGroup?.deadlines.remove(this);
     this.unwatch?.();
     this.unwatch = undefined;
     return true;

@@ -41,7 +41,7 @@ export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: 
     maybeCountYoungDeath(s, worker, exit);
   }
   worker.timer = undefined;
-  if (s.events.isListening) s.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
+  if (s.events.wants('worker:exited')) s.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
   pump(s);
   s.maybeSettled();
   s.maybeLeasesBack();
@@ -96,5 +96,5 @@ export function endLease<W>(s: PoolState<W>, state: LeaseState<W>, reason: unkno
   if (!state.finish('revoked', reason)) return;
   s.leaks?.unregister(state);
   state.worker.lease = undefined;
-  if (s.events.isListening) s.events.emit('lease:revoked', { workerId: state.worker.id, reason });
+  if (s.events.wants('lease:revoked')) s.events.emit('lease:revoked', { workerId: state.worker.id, reason });
 }

@@ -19,20 +19,20 @@ export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void 
         ? 'maxAge'
         : undefined;
   if (reason !== undefined) {
-    if (s.events.isListening) s.events.emit('worker:recycled', { workerId: worker.id, reason });
+    if (s.events.wants('worker:recycled')) s.events.emit('worker:recycled', { workerId: worker.id, reason });
     retire(s, worker, 'recycled');
     return;
   }
   if (s.waiting.size === 0 && s.live > config.size) {
     // Surplus: Poolboy dismisses whichever worker is checked in while over size; a cooldown avoids the churn.
     if (config.overflowTtlMs === 0) {
-      if (s.events.isListening) s.events.emit('overflow:dismissed', { workerId: worker.id });
+      if (s.events.wants('overflow:dismissed')) s.events.emit('overflow:dismissed', { workerId: worker.id });
       retire(s, worker, 'dismissed');
       return;
     }
     worker.state = 'cooling';
     worker.timer = s.clock.setTimer(config.overflowTtlMs, () => s.guard(() => cooledDown(s, worker)));
-    if (s.events.isListening) {
+    if (s.events.wants('overflow:cooling')) {
       s.events.emit('overflow:cooling', { workerId: worker.id, ttlMs: config.overflowTtlMs });
     }
   } else {
@@ -54,7 +54,8 @@ function checkMemory<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
         s.guard(() => {
           const isIdle = worker.state === 'idle' || worker.state === 'cooling';
           if (bytes === undefined || bytes <= s.config.maxMemoryMb * 1024 * 1024 || !isIdle) return;
-          if (s.events.isListening) s.events.emit('worker:recycled', { workerId: worker.id, reason: 'maxMemory' });
+          if (s.events.wants('worker:recycled'))
+            s.events.emit('worker:recycled', { workerId: worker.id, reason: 'maxMemory' });
           retire(s, worker, 'recycled');
         }),
       () => {},
@@ -65,7 +66,7 @@ function cooledDown<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
   worker.timer = undefined;
   if (worker.state !== 'cooling') return;
   if (s.live > s.config.size) {
-    if (s.events.isListening) s.events.emit('overflow:dismissed', { workerId: worker.id });
+    if (s.events.wants('overflow:dismissed')) s.events.emit('overflow:dismissed', { workerId: worker.id });
     retire(s, worker, 'dismissed');
   } else {
     // Still needed: another worker left while this one cooled down.
@@ -87,7 +88,7 @@ export function retire<W>(s: PoolState<W>, worker: PooledWorker<W>, cause: StopC
   worker.state = 'stopping';
   s.live--;
   s.stopping++;
-  if (s.events.isListening) s.events.emit('worker:stopping', { workerId: worker.id, cause });
+  if (s.events.wants('worker:stopping')) s.events.emit('worker:stopping', { workerId: worker.id, cause });
   const lastStarted = s.lastStarted;
   pump(s);
   if (cause === 'recycled' && s.lastStarted !== lastStarted && s.lastStarted?.state === 'starting') {

@@ -23,7 +23,7 @@ export function startWorker<W>(s: PoolState<W>): void {
   s.live++;
   s.starting++;
   s.lastStarted = worker;
-  if (s.events.isListening) {
+  if (s.events.wants('worker:starting')) {
     s.events.emit('worker:starting', { workerId: worker.id, isOverflow: worker.isOverflow });
   }
   s.host.startWorker(worker.id);
@@ -43,10 +43,10 @@ export function workerStarted<W>(s: PoolState<W>, workerId: string, handle: Work
   s.startsSucceeded++;
   putOnProbation(s, worker);
   releaseRetiree(s, worker);
-  if (s.events.isListening) s.events.emit('worker:started', { workerId, startMs });
+  if (s.events.wants('worker:started')) s.events.emit('worker:started', { workerId, startMs });
   if (s.failingWith !== undefined) {
     s.failingWith = undefined;
-    if (s.events.isListening) s.events.emit('pool:recovered', {});
+    if (s.events.wants('pool:recovered')) s.events.emit('pool:recovered', {});
   }
   worker.state = 'idle';
   returnWorker(s, worker);
@@ -89,7 +89,7 @@ export function countFailedStart<W>(s: PoolState<W>, startError: WorkerStartErro
       }),
     );
   }
-  if (s.events.isListening) {
+  if (s.events.wants('worker:startFailed')) {
     s.events.emit('worker:startFailed', { workerId: startError.workerId, error: startError, retryInMs });
   }
   if (s.phase === 'running' && (isPastIntensity || s.failingWith !== undefined)) {
@@ -125,7 +125,7 @@ function putOnProbation<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
 function failFast<W>(s: PoolState<W>, error: WorkerStartError): void {
   const wasFailing = s.failingWith !== undefined;
   s.failingWith = error;
-  if (!wasFailing && s.events.isListening) s.events.emit('pool:failing', { error });
+  if (!wasFailing && s.events.wants('pool:failing')) s.events.emit('pool:failing', { error });
   for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, error);
 }
 
