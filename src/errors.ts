@@ -459,3 +459,19 @@ export class PeerDependencyMissingError extends PoolToyError {
     this.dependency = dependency;
   }
 }
+
+/** A call's payload could not be encoded for the worker (a function, a symbol, a cycle under JSON…); the worker never saw it. */
+export class UnsendablePayloadError extends PoolToyError {
+  readonly workerId: string;
+
+  constructor(workerId: string, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      'ERR_WORKER_PAYLOAD_UNSENDABLE',
+      `the payload of a call to worker "${workerId}" could not be sent (${reason}): expected a value the worker's ` +
+        'serialization carries (structured-clone for threads and advanced processes, JSON for the others)',
+      { cause },
+    );
+    this.workerId = workerId;
+  }
+}

@@ -9,7 +9,13 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { RunTimeoutError, WorkerExitError, WorkerProtocolError, WorkerStartError } from '../src/errors.js';
+import {
+  RunTimeoutError,
+  UnsendablePayloadError,
+  WorkerExitError,
+  WorkerProtocolError,
+  WorkerStartError,
+} from '../src/errors.js';
 import type { PoolOptions } from '../src/options.js';
 import { createPool } from '../src/pool/create-pool.js';
 import type { Pool } from '../src/pool/pool.js';
@@ -54,23 +60,28 @@ describe('run payloads that cannot be sent', () => {
     { kind: 'process (advanced)', payload: { fn: () => 1 }, message: /could not be cloned/ },
     { kind: 'process (advanced)', payload: [Symbol('s')], message: /could not be cloned/ },
     { kind: 'command', payload: circular, name: 'TypeError' },
-  ])('rejects a $kind run of $payload with the encoder error, and the same worker serves on', async (row) => {
-    const worker = {
-      thread: () => threadWorker(fixture('echo')),
-      'process (json)': () => processWorker(fixture('echo')),
-      'process (advanced)': () => processWorker(fixture('echo'), { serialization: 'advanced' }),
-      command: () => commandWorker(process.execPath, [fixture('garbage-command').pathname]),
-    }[row.kind]!();
-    const serving = await pool({ worker });
-    const [before] = serving.workers();
-    const error = await serving.run(row.payload).catch((rejection: unknown) => rejection);
-    expect(error).toBeInstanceOf(Error);
-    if (row.name) expect(error).toMatchObject({ name: row.name });
-    if (row.message) expect((error as Error).message).toMatch(row.message);
-    expect(serving.status()).toMatchObject({ idle: 1, checkedOut: 0 });
-    expect(serving.workers()[0]!.id).toBe(before!.id);
-    expect(await serving.run({ ok: 1 })).toEqual({ ok: 1 });
-  });
+  ])(
+    'rejects a $kind run of $payload with UnsendablePayloadError (the encoder error as cause), and the same worker serves on',
+    async (row) => {
+      const worker = {
+        thread: () => threadWorker(fixture('echo')),
+        'process (json)': () => processWorker(fixture('echo')),
+        'process (advanced)': () => processWorker(fixture('echo'), { serialization: 'advanced' }),
+        command: () => commandWorker(process.execPath, [fixture('garbage-command').pathname]),
+      }[row.kind]!();
+      const serving = await pool({ worker });
+      const [before] = serving.workers();
+      const error = await serving.run(row.payload).catch((rejection: unknown) => rejection);
+      expect(error).toBeInstanceOf(UnsendablePayloadError);
+      expect(error).toMatchObject({ code: 'ERR_WORKER_PAYLOAD_UNSENDABLE', workerId: before!.id });
+      const cause = (error as Error).cause as Error;
+      if (row.name) expect(cause).toMatchObject({ name: row.name });
+      if (row.message) expect(cause.message).toMatch(row.message);
+      expect(serving.status()).toMatchObject({ idle: 1, checkedOut: 0 });
+      expect(serving.workers()[0]!.id).toBe(before!.id);
+      expect(await serving.run({ ok: 1 })).toEqual({ ok: 1 });
+    },
+  );
 });
 
 describe('a worker that sends messages outside the protocol', () => {

@@ -79,7 +79,10 @@ describe('call', () => {
 
   it('rejects only the call whose payload cannot be cloned; the worker serves on', async () => {
     const { worker } = await start(threadWorker(fixture('echo')));
-    await expect(worker.call({ fn: () => 1 })).rejects.toMatchObject({ name: 'DataCloneError' });
+    await expect(worker.call({ fn: () => 1 })).rejects.toMatchObject({
+      code: 'ERR_WORKER_PAYLOAD_UNSENDABLE',
+      cause: { name: 'DataCloneError' },
+    });
     await expect(worker.call({ op: 'unsendable' })).rejects.toThrow(/could not be sent/);
     expect(await worker.call('still here')).toBe('still here');
   });

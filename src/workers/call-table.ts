@@ -2,7 +2,7 @@
 // allocates only the entry and the promise, and sets a timer or an abort listener only when the caller asked.
 import type { TransferListItem } from 'node:worker_threads';
 import type { Clock, Timer } from '../clock.js';
-import { InvalidArgumentError, RunTimeoutError } from '../errors.js';
+import { InvalidArgumentError, RunTimeoutError, UnsendablePayloadError } from '../errors.js';
 import { type ParentMessage, Tag } from '../worker/protocol.js';
 import type { CallOptions } from './worker-kind.js';
 
@@ -52,7 +52,7 @@ export class CallTable {
         this.#send([Tag.call, id, payload], options?.transfer);
       } catch (error) {
         // Only this call is at fault (a payload that cannot be cloned or encoded): the worker never saw it.
-        reject(error);
+        reject(new UnsendablePayloadError(this.#workerId, error));
         return;
       }
       this.#pending.set(id, pending);
