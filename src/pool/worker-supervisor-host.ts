@@ -63,7 +63,7 @@ export class WorkerSupervisorHost<W> implements WorkerHost<W> {
         id: workerId,
         restart: 'temporary',
         shutdown: stopTimeoutMs === Number.POSITIVE_INFINITY ? 'infinity' : stopTimeoutMs,
-        start: () => kind.start({ workerId, poolName: name, signal: start.signal }),
+        start: () => startWithin(() => kind.start({ workerId, poolName: name, signal: start.signal }), start.signal),
       })
       .then(
         (handle) => {
@@ -89,4 +89,32 @@ export class WorkerSupervisorHost<W> implements WorkerHost<W> {
     const reason = new PoolStoppedError(this.#config.name);
     for (const start of [...this.#starts.values()]) start.abort(reason);
   }
+}
+
+/**
+ * The kind's start, given up the moment `signal` aborts even when the kind ignores the signal: otherwise the worker
+ * supervisor would wait for it forever, and `pool.stop()` with it. A worker the ignored start makes later is killed.
+ */
+function startWithin<W>(start: () => Promise<WorkerHandle<W>>, signal: AbortSignal): Promise<WorkerHandle<W>> {
+  let starting: Promise<WorkerHandle<W>>;
+  try {
+    starting = start();
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  return new Promise((resolve, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    starting.then(
+      (handle) => {
+        signal.removeEventListener('abort', onAbort);
+        if (signal.aborted) handle.kill();
+        else resolve(handle);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
 }
