@@ -1,11 +1,11 @@
 // Building a pool: its tree is a pool supervisor (one-for-all) over a worker supervisor (dynamic, temporary
 // children) and the pool manager. One-for-all, because a manager restarted alone would not know the workers left
 // behind, and workers restarted alone would be unknown to the manager.
-import { WorkerStartError } from '../errors.js';
+import { PoolFailedError, WorkerStartError } from '../errors.js';
 import { type PoolConfig, type PoolOptions, parsePoolOptions } from '../options.js';
 import { type ChildHandle, type ChildSpec, ExitReporter } from '../supervisor/child.js';
 import { DynamicSupervisor } from '../supervisor/dynamic-supervisor.js';
-import { crashedExit, type Exit, killedExit, shutdownExit } from '../supervisor/exit.js';
+import { crashedExit, describeExit, type Exit, isAbnormal, killedExit, shutdownExit } from '../supervisor/exit.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { Pool } from './pool.js';
 import { PoolManager } from './pool-manager.js';
@@ -62,6 +62,14 @@ export async function startPoolTree<W>(options: PoolOptions<W> | PoolConfig<W>):
     periodMs: config.restartPeriodMs,
     children: [workersSpec, managerSpec],
     clock: config.clock,
+  });
+  // Past its restart intensity the pool supervisor gives up: the pool is gone for good, and every checkout says so
+  // (while it restarts within the intensity, checkouts get `PoolCrashedError`: try again shortly).
+  supervisor.onExit((exit) => {
+    if (isAbnormal(exit)) {
+      const cause = exit.kind === 'crashed' ? exit.error : undefined;
+      pool.fail(new PoolFailedError(config.name, describeExit(exit), cause));
+    }
   });
   await supervisor.start();
   const manager = firstManager!;

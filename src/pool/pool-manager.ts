@@ -4,7 +4,7 @@
 // concept's transitions, which live in their own file (docs/architecture.md lists them): the pump (pump.ts), checkout admission and
 // waiters (checkout-admission.ts), starts and the start/crash-loop policy (worker-starts.ts), deaths and lease
 // revocation (worker-exits.ts), return, recycling and cooldown (worker-return.ts), crash and stop (pool-stop.ts).
-import type { WorkerStartError } from '../errors.js';
+import type { PoolFailedError, WorkerStartError } from '../errors.js';
 import type { WorkerSnapshot } from '../observer/snapshot.js';
 import type { PoolConfig } from '../options.js';
 import type { WorkerHandle } from '../workers/worker-kind.js';
@@ -14,7 +14,7 @@ import { describeOwner, type Owner } from './owner-monitor.js';
 import type { PoolEvents } from './pool-events.js';
 import { PoolState } from './pool-state.js';
 import type { PoolStatus } from './pool-status.js';
-import { beginStop, crash, stopAll } from './pool-stop.js';
+import { beginStop, crash, fail, stopAll } from './pool-stop.js';
 import { pump } from './pump.js';
 import { workerStarted, workerStartFailed } from './worker-starts.js';
 
@@ -93,7 +93,9 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
 
   /** Resolves once no worker is starting or stopping. */
   settled(): Promise<void> {
-    if (this.#state.starting === 0 && this.#state.stopping === 0) return Promise.resolve();
+    const state = this.#state;
+    // A crashed manager's counts are not to be trusted, and it hears of no exit any more: nothing to wait for.
+    if ((state.starting === 0 && state.stopping === 0) || state.phase === 'crashed') return Promise.resolve();
     return new Promise((resolve) => this.#state.whenSettled.push(resolve));
   }
 
@@ -131,6 +133,11 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     crash(this.#state, error);
   }
 
+  /** The pool supervisor gave up on this pool: checkouts reject with `error` (not "restarting") from now on. */
+  fail(error: PoolFailedError): void {
+    fail(this.#state, error);
+  }
+
   /** Stop intake: waiters reject with `PoolStoppedError`, idle workers stop, starts are given up. */
   beginStop(): void {
     beginStop(this.#state);
@@ -138,7 +145,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
 
   /** Resolves when every lease has come back (or been revoked). */
   leasesBack(): Promise<void> {
-    if (this.#state.checkedOut === 0) return Promise.resolve();
+    if (this.#state.checkedOut === 0 || this.#state.phase === 'crashed') return Promise.resolve();
     return new Promise((resolve) => this.#state.whenLeasesBack.push(resolve));
   }
 

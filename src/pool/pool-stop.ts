@@ -1,6 +1,6 @@
 // Ending the manager: a crash (the pool supervisor restarts it with fresh workers) and a stop (intake ends, idle
 // workers stop, leases not back in time are revoked and reported).
-import { PoolCrashedError, PoolStoppedError } from '../errors.js';
+import { PoolCrashedError, type PoolFailedError, PoolStoppedError } from '../errors.js';
 import { rejectWaiter } from './checkout-admission.js';
 import { describeOwner } from './owner-monitor.js';
 import type { HeldLease } from './pool-manager.js';
@@ -24,7 +24,20 @@ export function crash<W>(s: PoolState<W>, error: unknown): void {
     if (worker.lease !== undefined) endLease(s, worker.lease, s.crashError);
   }
   s.host.abortStarts();
+  // Nothing it waited for will come now: whoever awaits settled() or leasesBack() is let go.
+  for (const resolve of s.whenSettled.splice(0)) resolve();
+  for (const resolve of s.whenLeasesBack.splice(0)) resolve();
   s.onCrash?.(error);
+}
+
+/**
+ * The pool supervisor gave up (past its restart intensity): the pool is gone for good. Checkouts reject with
+ * `PoolFailedError` instead of the `PoolCrashedError` that means "restarting"; anything still waiting is told too.
+ */
+export function fail<W>(s: PoolState<W>, error: PoolFailedError): void {
+  s.crashError = error;
+  for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, error);
+  if (s.phase === 'running') beginStop(s);
 }
 
 /** Stop intake: waiters reject with `PoolStoppedError`, idle workers stop, starts are given up. */
@@ -45,6 +58,8 @@ export function beginStop<W>(s: PoolState<W>): void {
 
 /** Revoke the leases still held (their signals abort with `PoolStoppedError`) and stop every worker. */
 export function stopAll<W>(s: PoolState<W>): HeldLease[] {
+  // A crashed manager already revoked its leases; its workers are its supervisor's to stop.
+  if (s.phase === 'crashed') return [];
   beginStop(s);
   const now = s.clock.now();
   const held: HeldLease[] = [];

@@ -1,6 +1,6 @@
 // The public face of a pool: checkout, checkin, transaction, run, status, events, stop. It validates arguments
 // and forwards to the current manager (the pool supervisor may replace it after a crash).
-import { InvalidArgumentError } from '../errors.js';
+import { InvalidArgumentError, type PoolFailedError } from '../errors.js';
 import type { PoolSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
 import { isDuration, type PoolConfig } from '../options.js';
 import type { CallableWorker, CallOptions } from '../workers/worker-kind.js';
@@ -73,6 +73,11 @@ export class Pool<W = unknown> {
     this.#manager = manager;
     this.#stopHook = stopHook;
     this.#restarts++;
+  }
+
+  /** @internal The pool supervisor gave up: every checkout from now on rejects with `error`. */
+  fail(error: PoolFailedError): void {
+    this.#manager?.fail(error);
   }
 
   get #current(): PoolManager<W> {
