@@ -43,7 +43,7 @@ export function checkout<W>(
     watchWaiter(s, waiter, signal, owner);
     if (worker !== undefined) return grant(s, waiter, worker);
     s.waiting.push(waiter);
-    if (s.events.wants('checkout:queued')) s.events.emit('checkout:queued', { waiting: s.waiting.size });
+    if (s.events.wantsCheckouts) s.events.emit('checkout:queued', { waiting: s.waiting.size });
     pump(s);
   });
 }
@@ -66,7 +66,7 @@ export function checkin<W>(s: PoolState<W>, lease: Lease<W>, options?: ReleaseOp
   const worker = state.worker;
   worker.lease = undefined;
   s.checkedOut--;
-  if (s.events.wants('checkin:done')) {
+  if (s.events.wantsCheckins) {
     s.events.emit('checkin:done', { workerId: worker.id, heldMs: s.time.now() - state.sinceMs });
   }
   if (options?.discard) retire(s, worker, 'discarded', options.graceMs ?? 0);

@@ -59,6 +59,19 @@ export function hasDiagnosticsSubscriberFor(event: PoolEventName): boolean {
   return channelByEvent[event].hasSubscribers;
 }
 
+const checkoutChannel = channelBySubject.checkout;
+const checkinChannel = channelBySubject.checkin;
+
+/** Does `pooltoy:checkout` have a subscriber? For the hot path: no lookup by event name. */
+export function hasCheckoutSubscribers(): boolean {
+  return checkoutChannel.hasSubscribers;
+}
+
+/** Does `pooltoy:checkin` have a subscriber? For the hot path: no lookup by event name. */
+export function hasCheckinSubscribers(): boolean {
+  return checkinChannel.hasSubscribers;
+}
+
 /** Does any `pooltoy:*` channel have a subscriber? */
 export function hasDiagnosticsSubscribers(): boolean {
   for (const channel of channels) if (channel.hasSubscribers) return true;

@@ -2,7 +2,13 @@
 // is reported as a warning and never breaks the pool (nor keeps the other listeners from running).
 import type { ToyEvent } from '../observer/snapshot.js';
 import type { Exit } from '../supervisor/exit.js';
-import { hasDiagnosticsSubscriberFor, hasDiagnosticsSubscribers, maybePublishDiagnostics } from './diagnostics.js';
+import {
+  hasCheckinSubscribers,
+  hasCheckoutSubscribers,
+  hasDiagnosticsSubscriberFor,
+  hasDiagnosticsSubscribers,
+  maybePublishDiagnostics,
+} from './diagnostics.js';
 
 /** Why a worker is being stopped by the pool. */
 export type StopCause =
@@ -90,6 +96,16 @@ export class PoolEvents {
    */
   wants(name: PoolEventName): boolean {
     return this.#hasListeners || hasDiagnosticsSubscriberFor(name);
+  }
+
+  /** `wants` for the `checkout:*` events, which every checkout emits: the same answer without a lookup by name. */
+  get wantsCheckouts(): boolean {
+    return this.#hasListeners || hasCheckoutSubscribers();
+  }
+
+  /** `wants` for the `checkin:*` events, which every checkin emits. */
+  get wantsCheckins(): boolean {
+    return this.#hasListeners || hasCheckinSubscribers();
   }
 
   on<K extends PoolEventName>(name: K, listener: PoolEventListener<K>): void {

@@ -70,7 +70,7 @@ export function leaseWorker<W>(
   }
   state.stack = stack;
   s.leaks?.register(lease, state, state);
-  if (s.events.wants('checkout:granted'))
+  if (s.events.wantsCheckouts)
     s.events.emit('checkout:granted', { workerId: worker.id, waitMs: queuedAt === undefined ? 0 : now - queuedAt });
   return lease;
 }
