@@ -35,17 +35,19 @@ export function checkout<W>(
       return refuse(s, new QueueFullError(s.config.name, s.config.maxWaiting));
     }
   }
-  return new Promise<Lease<W>>((resolve, reject) => {
-    const stack = s.config.leakDetection ? new Error('checked out here').stack : undefined;
-    const queuedAt = s.time.now();
-    const waiter = new Waiter<W>(queuedAt, owner, stack, resolve, reject);
-    if (timeoutMs !== Number.POSITIVE_INFINITY) s.deadlines.add(waiter, queuedAt, timeoutMs);
-    watchWaiter(s, waiter, signal, owner);
-    if (worker !== undefined) return grant(s, waiter, worker);
-    s.waiting.push(waiter);
-    if (s.events.wantsCheckouts) s.events.emit('checkout:queued', { waiting: s.waiting.size });
-    pump(s);
-  });
+  const stack = s.config.leakDetection ? new Error('checked out here').stack : undefined;
+  const queuedAt = s.time.now();
+  const waiter = new Waiter<W>(queuedAt, owner, stack);
+  if (timeoutMs !== Number.POSITIVE_INFINITY) s.deadlines.add(waiter, queuedAt, timeoutMs);
+  watchWaiter(s, waiter, signal, owner);
+  if (worker !== undefined) {
+    grant(s, waiter, worker);
+    return waiter.settled;
+  }
+  s.waiting.push(waiter);
+  if (s.events.wantsCheckouts) s.events.emit('checkout:queued', { waiting: s.waiting.size });
+  pump(s);
+  return waiter.settled;
 }
 
 /** Take a lease back. Ignores double, revoked and foreign leases; a non-lease is a TypeError. */

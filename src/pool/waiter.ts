@@ -22,21 +22,20 @@ export class Waiter<W = unknown> implements QueueNode<Waiter<W>>, DeadlineNode<W
   deadline = 0;
   /** Stops listening to the checkout's signal and owner. */
   unwatch: (() => void) | undefined;
-  readonly #resolve: (lease: Lease<W>) => void;
-  readonly #reject: (reason: unknown) => void;
+  #resolve!: (lease: Lease<W>) => void;
+  #reject!: (reason: unknown) => void;
+  /** What the checkout resolves with: the lease, or the reason it gave up. */
+  readonly settled: Promise<Lease<W>>;
 
-  constructor(
-    queuedAt: number,
-    owner: Owner | undefined,
-    stack: string | undefined,
-    resolve: (lease: Lease<W>) => void,
-    reject: (reason: unknown) => void,
-  ) {
+  constructor(queuedAt: number, owner: Owner | undefined, stack: string | undefined) {
     this.queuedAt = queuedAt;
     this.owner = owner;
     this.stack = stack;
-    this.#resolve = resolve;
-    this.#reject = reject;
+    // The executor captures only the waiter: the checkout's own variables stay out of the closure.
+    this.settled = new Promise<Lease<W>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
 
   /** Hand over the lease; returns false if the waiter had already settled. */
