@@ -1,6 +1,5 @@
 // Starts bounded by the pool, whatever the worker kind does with its signal: a kind that ignores the abort must not
 // hang `pool.stop()`, and the worker it makes too late is killed, not leaked.
-import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../clock.js';
 import { PoolStoppedError, WorkerStartError } from '../errors.js';
@@ -86,9 +85,9 @@ describe('a start that ignores its signal', () => {
     pools.push(pool);
     const checkout = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
     await stubborn.requested;
-    const failed = once(pool, 'worker:startFailed');
+    const failed = new Promise<unknown>((resolve) => pool.once('worker:startFailed', ({ error }) => resolve(error)));
     clock.advance(1000);
-    const [{ error }] = (await failed) as [{ error: unknown }];
+    const error = await failed;
     expect(error).toBeInstanceOf(WorkerStartError);
     expect((error as Error).message).toMatch(/startTimeoutMs \(1000ms\)/);
     const late = stubborn.finishes[0]!();
