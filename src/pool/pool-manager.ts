@@ -1,9 +1,10 @@
 // The pool manager: one synchronous state machine with no I/O of its own. It asks its host to start and stop
 // workers and reads time and sets timers through the Clock; Node's event loop serialises every call into it.
-// This file holds the public operations; the state is a private `PoolState` (pool-state.ts) handed to each
-// concept's transitions, which live in their own file (docs/architecture.md lists them): the pump (pump.ts), checkout admission and
-// waiters (checkout-admission.ts), starts and the start/crash-loop policy (worker-starts.ts), deaths and lease
-// revocation (worker-exits.ts), return, recycling and cooldown (worker-return.ts), crash and stop (pool-stop.ts).
+// This file holds the public operations. The state is a private `PoolState` (pool-state.ts) handed to each
+// concept's transitions, which live in their own file (docs/architecture.md lists them): the pump (pump.ts),
+// checkout admission and waiters (checkout-admission.ts, deadlines in checkout-deadlines.ts), starts and the
+// start/crash-loop policy (worker-starts.ts), deaths and lease revocation (worker-exits.ts), return, recycling and
+// cooldown (worker-return.ts), crash, failure and stop (pool-stop.ts).
 import type { PoolFailedError, WorkerStartError } from '../errors.js';
 import type { WorkerSnapshot } from '../observer/snapshot.js';
 import type { PoolConfig } from '../options.js';
