@@ -72,6 +72,12 @@ export interface PoolOptions<W = unknown> {
   readonly minHealthyMs?: number;
   /** The pool supervisor restarts the manager and workers at most this often in `restartPeriodMs`. @default 3 */
   readonly maxPoolRestarts?: number;
+  /**
+   * Calls each worker serves at once (pipelining, for I/O-bound process, thread and command workers): the pool
+   * then manages call slots — `size`, `maxOverflow`, `status()` and `workers()` count slots, and each group of
+   * this many slots shares one real worker (see docs/pool.md for what a death or a timeout then costs). @default 1
+   */
+  readonly callsPerWorker?: number;
   /** Time source and timers; tests pass a `ManualClock`. @default systemClock */
   readonly clock?: Clock;
 }
@@ -101,6 +107,7 @@ export interface PoolConfig<W = unknown> {
   readonly restartPeriodMs: number;
   readonly minHealthyMs: number;
   readonly maxPoolRestarts: number;
+  readonly callsPerWorker: number;
   readonly clock: Clock;
 }
 
@@ -110,6 +117,9 @@ export const MAX_TIMER_MS = 2_147_483_647;
 const DURATION = `a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity`;
 
 type Check = (value: unknown) => string | undefined;
+
+// The kinds whose workers answer calls over a connection that carries several at once (`callsPerWorker`).
+const CALLABLE_KINDS = ['process', 'thread', 'command'];
 
 const count: Check = (value) =>
   Number.isInteger(value) && (value as number) >= 0 ? undefined : 'a non-negative integer';
@@ -173,6 +183,10 @@ const rules: { readonly [K in keyof PoolConfig]: { readonly check: Check; readon
   restartPeriodMs: { check: finiteDuration, fallback: 5000 },
   minHealthyMs: { check: finiteDuration, fallback: 1000 },
   maxPoolRestarts: { check: count, fallback: 3 },
+  callsPerWorker: {
+    check: (value) => (Number.isInteger(value) && (value as number) >= 1 ? undefined : 'an integer >= 1'),
+    fallback: 1,
+  },
   clock: {
     check: (value) =>
       typeof value === 'object' &&
@@ -210,6 +224,15 @@ export function parsePoolOptions<W>(options: PoolOptions<W>): PoolConfig<W> {
       'restartBackoffMaxMs',
       `at least restartBackoffMs (${config.restartBackoffMs})`,
       config.restartBackoffMaxMs,
+    );
+  }
+  const kind = (config.worker as WorkerKind).kind;
+  // Slots share a worker through its call channel; a resource is one object its client uses alone.
+  if ((config.callsPerWorker as number) > 1 && !CALLABLE_KINDS.includes(kind)) {
+    throw new InvalidPoolOptionError(
+      'callsPerWorker',
+      `1 for a "${kind}" worker (more only for process, thread and command workers; share a resource yourself)`,
+      config.callsPerWorker,
     );
   }
   return Object.freeze(config) as unknown as PoolConfig<W>;

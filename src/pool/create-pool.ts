@@ -7,6 +7,7 @@ import { type ChildHandle, type ChildSpec, ExitReporter } from '../supervisor/ch
 import { DynamicSupervisor } from '../supervisor/dynamic-supervisor.js';
 import { crashedExit, describeExit, type Exit, isAbnormal, killedExit, shutdownExit } from '../supervisor/exit.js';
 import { Supervisor } from '../supervisor/supervisor.js';
+import { withCallSlots } from '../workers/call-slots.js';
 import { Pool } from './pool.js';
 import { PoolManager } from './pool-manager.js';
 import { WorkerSupervisorHost } from './worker-supervisor-host.js';
@@ -28,7 +29,7 @@ export async function createPool<W>(options: PoolOptions<W>): Promise<Pool<W>> {
  * the pool after a restart). Resolves once the first `size` starts have settled and at least one worker is ready.
  */
 export async function startPoolTree<W>(options: PoolOptions<W> | PoolConfig<W>): Promise<PoolTree<W>> {
-  const config = parsePoolOptions(options as PoolOptions<W>);
+  const config = withCallSlots(parsePoolOptions(options as PoolOptions<W>));
   const pool = new Pool<W>(config);
   let workers: DynamicSupervisor | undefined;
   let firstManager: PoolManager<W> | undefined;
