@@ -39,8 +39,10 @@ export async function poolToyTaskEntries(kind, size, inFlight) {
   const callsPerWorker = inFlight / size;
   try {
     // The option is opt-in and may not have landed: probe it once rather than fail the suite.
-    await (await start({ callsPerWorker })).close();
-    entries.push({ name: 'PoolToy pipelined', start: () => start({ callsPerWorker }), callsPerWorker });
+    // The pool counts call slots: `size` workers of `callsPerWorker` slots each is `size * callsPerWorker` slots.
+    const pipelined = { size: size * callsPerWorker, callsPerWorker };
+    await (await start(pipelined)).close();
+    entries.push({ name: 'PoolToy pipelined', start: () => start(pipelined), callsPerWorker });
   } catch (error) {
     process.stderr.write(`  ! PoolToy has no callsPerWorker yet (${error.code ?? error.message}): not measured.\n`);
   }
