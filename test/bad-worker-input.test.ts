@@ -199,10 +199,10 @@ describe('worker modules that cannot start', () => {
     expect(childPids()).toEqual([]);
   });
 
-  // KNOWN BUG (reported to the pool's owner): a pool whose workers all start on demand (size 0) never leaves
-  // fail-fast. Once failing, a checkout with no idle worker is refused without starting one, and the pump retries
-  // only to keep `size` workers or to serve waiters, so nothing ever tries again. `it.fails` flips when it is fixed.
-  it.fails('keeps retrying with backoff, fails checkouts fast meanwhile, and serves once the module appears', async () => {
+  // A pool whose workers all start on demand (size 0) keeps one probe start going per backoff round while it fails
+  // fast, so it recovers once the cause is fixed. Checkouts are refused until a start succeeds, so the test waits
+  // for the recovery before it runs.
+  it('keeps retrying with backoff, fails checkouts fast meanwhile, and serves once the module appears', async () => {
     const module = join(await scratch, 'late-worker.mjs');
     const serve = pathToFileURL(join(process.cwd(), 'dist/worker/index.js')).href;
     const serving = await pool({
@@ -224,7 +224,7 @@ describe('worker modules that cannot start', () => {
 
     const recovered = nextPoolEvent(serving, 'pool:recovered');
     writeFileSync(module, `import { serve } from ${JSON.stringify(serve)};\nserve((payload) => payload);\n`);
-    expect(await serving.run('at last')).toBe('at last');
     await recovered;
+    expect(await serving.run('at last')).toBe('at last');
   });
 });

@@ -23,6 +23,10 @@ export function pump<W>(s: PoolState<W>): void {
   while (s.live < s.maxLive && (s.live < s.config.size || waiting.size > s.starting)) {
     startWorker(s);
   }
+  // Failing fast refuses the checkouts that would start workers, so with `size: 0` (or `size` workers up and
+  // overflow starts failing) nothing above would ever try again: one probe start per backoff round keeps the
+  // retrying going until a start succeeds and the pool recovers.
+  if (s.failingWith !== undefined && s.starting === 0 && s.live < s.maxLive) startWorker(s);
 }
 
 /** Take the idle worker the strategy picks; a checkout during the cooldown reuses the surplus worker. */
