@@ -123,9 +123,14 @@ export function rejectWaiter<W>(s: PoolState<W>, waiter: Waiter<W>, error: unkno
   if (waiter.fail(error) && s.events.wants('checkout:rejected')) s.events.emit('checkout:rejected', { error });
 }
 
+/**
+ * Refuse a checkout on a later macrotask, never as an already-rejected promise: a client retrying in a loop
+ * (`while (…) await pool.run(…).catch(…)`) would otherwise run in microtasks forever, and the backoff timers by
+ * which a failing pool recovers would never fire. Only refusals pay for it; a granted checkout does not.
+ */
 function refuse<W>(s: PoolState<W>, error: unknown): Promise<never> {
   if (s.events.wants('checkout:rejected')) s.events.emit('checkout:rejected', { error });
-  return Promise.reject(error);
+  return new Promise<never>((_, reject) => setImmediate(reject, error));
 }
 
 /** For the timeout message: who has held a worker longest. Only on the error path, so a scan is fine. */

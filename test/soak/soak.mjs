@@ -102,9 +102,7 @@ async function clientStep() {
 async function client() {
   while (performance.now() < deadline) {
     const isRefused = await clientStep();
-    // A refusal can come back already settled (fail-fast, pool stopped): without a turn of the event loop between
-    // steps, 32 clients retrying in microtasks would starve the timers that let the pools recover. A refused client
-    // waits a few ms before it tries again, as a real one would.
+    // A refused client waits a few ms before it tries again, as a real one would.
     if (isRefused) await pause(2 + Math.floor(random() * 8));
     else await new Promise((resolve) => setImmediate(resolve));
   }
