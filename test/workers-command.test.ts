@@ -2,7 +2,7 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { InvalidArgumentError, WorkerExitError, WorkerProtocolError } from '../src/errors.js';
+import { InvalidArgumentError, UnsendablePayloadError, WorkerExitError, WorkerProtocolError } from '../src/errors.js';
 import { commandWorker } from '../src/workers/command-worker.js';
 import type { WorkerConnection } from '../src/workers/worker-connection.js';
 import type { WorkerKind } from '../src/workers/worker-kind.js';
@@ -90,7 +90,9 @@ describe('call', () => {
 
   it('rejects only the call whose payload cannot be encoded as JSON', async () => {
     const { worker } = await start(node());
-    await expect(worker.call({ big: 1n })).rejects.toBeInstanceOf(TypeError);
+    const error = await worker.call({ big: 1n }).catch((rejection: unknown) => rejection);
+    expect(error).toBeInstanceOf(UnsendablePayloadError);
+    expect((error as Error).cause).toBeInstanceOf(TypeError);
     expect(await worker.call('next')).toBe('next');
   });
 });
