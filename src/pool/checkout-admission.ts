@@ -1,7 +1,7 @@
 // Checkout admission and the life of a waiter: SEMANTICS.md's five steps in order, checkin, and a waiter giving up
 // (timeout, abort, owner gone) in O(1).
 import { CheckoutTimeoutError, describeValue, PoolFullError, PoolStoppedError, QueueFullError } from '../errors.js';
-import { Lease, type LeaseState, type ReleaseOptions } from './lease.js';
+import { finishLease, Lease, type LeaseState, type ReleaseOptions } from './lease.js';
 import { describeOwner, endedOwnerReason, type Owner, watchOwner } from './owner-monitor.js';
 import type { PoolState } from './pool-state.js';
 import { grant, leaseWorker, pump, takeIdle } from './pump.js';
@@ -60,12 +60,12 @@ export function checkin<W>(s: PoolState<W>, lease: Lease<W>, options?: ReleaseOp
     ignoreCheckin(s, state, 'foreign');
     return;
   }
-  if (!state.finish('checkedIn')) {
+  if (!finishLease(state, 'checkedIn')) {
     ignoreCheckin(s, state, state.end === 'revoked' ? 'revoked' : 'alreadyCheckedIn');
     return;
   }
   s.leaks?.unregister(state);
-  const worker = state.worker;
+  const worker = state.pooledWorker;
   worker.lease = undefined;
   s.checkedOut--;
   if (s.events.wantsCheckins) {
@@ -81,7 +81,7 @@ function ignoreCheckin<W>(
   state: LeaseState<W>,
   reason: 'alreadyCheckedIn' | 'revoked' | 'foreign',
 ): void {
-  if (s.events.wants('checkin:ignored')) s.events.emit('checkin:ignored', { workerId: state.worker.id, reason });
+  if (s.events.wants('checkin:ignored')) s.events.emit('checkin:ignored', { workerId: state.pooledWorker.id, reason });
 }
 
 function watchWaiter<W>(

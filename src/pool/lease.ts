@@ -1,5 +1,6 @@
-// A lease: a checked-out worker and its client. The public `Lease` is a thin face over a `LeaseState` the pool
-// keeps; the pool never holds the `Lease` itself, so a lease the client drops becomes unreachable and the
+// A lease: a checked-out worker and its client. By default one object per checkout, a `PooledLease` that is both
+// the client's `Lease` and the pool's `LeaseState`. With `leakDetection` the two are apart (`DetachedLeaseState`):
+// the pool must never hold the `Lease` itself, so that a lease the client drops becomes unreachable and the
 // FinalizationRegistry can reclaim its worker.
 import type { Timer } from '../clock.js';
 import type { Owner } from './owner-monitor.js';
@@ -21,13 +22,13 @@ export interface LeaseKeeper<W> {
 /** How a lease ended; `active` while the client holds the worker. */
 export type LeaseEnd = 'active' | 'checkedIn' | 'revoked';
 
-/** The pool's side of a lease. */
-export class LeaseState<W = unknown> {
+/** The pool's side of a lease: what the manager reads and changes while the lease lives. */
+export interface LeaseState<W = unknown> {
   readonly keeper: LeaseKeeper<W>;
-  readonly worker: PooledWorker<W>;
+  readonly pooledWorker: PooledWorker<W>;
   readonly sinceMs: number;
   readonly owner: Owner | undefined;
-  end: LeaseEnd = 'active';
+  end: LeaseEnd;
   /** Created on the first read of `lease.signal`: most leases never need one. */
   controller: AbortController | undefined;
   /** Why the lease was revoked. */
@@ -38,28 +39,50 @@ export class LeaseState<W = unknown> {
   expiryTimer: Timer | undefined;
   /** Where the checkout happened, with `leakDetection`. */
   stack: string | undefined;
+}
 
-  constructor(keeper: LeaseKeeper<W>, worker: PooledWorker<W>, sinceMs: number, owner: Owner | undefined) {
+/** Mark a lease ended and stop listening to its owner and timers; false if it had already ended. */
+export function finishLease<W>(state: LeaseState<W>, end: Exclude<LeaseEnd, 'active'>, reason?: unknown): boolean {
+  if (state.end !== 'active') return false;
+  state.end = end;
+  if (state.unwatchOwner !== undefined) {
+    state.unwatchOwner();
+    state.unwatchOwner = undefined;
+  }
+  if (state.expiryTimer !== undefined) {
+    state.expiryTimer.cancel();
+    state.expiryTimer = undefined;
+  }
+  if (end === 'revoked') {
+    state.reason = reason;
+    state.controller?.abort(reason);
+    state.onRevoked?.(reason);
+  }
+  return true;
+}
+
+/**
+ * The pool's side kept apart from the `Lease`, with `leakDetection` only: the FinalizationRegistry needs the pool
+ * never to hold the `Lease` itself, so that a lease the client drops becomes unreachable.
+ */
+export class DetachedLeaseState<W = unknown> implements LeaseState<W> {
+  readonly keeper: LeaseKeeper<W>;
+  readonly pooledWorker: PooledWorker<W>;
+  readonly sinceMs: number;
+  readonly owner: Owner | undefined;
+  end: LeaseEnd = 'active';
+  controller: AbortController | undefined = undefined;
+  reason: unknown = undefined;
+  unwatchOwner: (() => void) | undefined = undefined;
+  onRevoked: ((reason: unknown) => void) | undefined = undefined;
+  expiryTimer: Timer | undefined = undefined;
+  stack: string | undefined = undefined;
+
+  constructor(keeper: LeaseKeeper<W>, pooledWorker: PooledWorker<W>, sinceMs: number, owner: Owner | undefined) {
     this.keeper = keeper;
-    this.worker = worker;
+    this.pooledWorker = pooledWorker;
     this.sinceMs = sinceMs;
     this.owner = owner;
-  }
-
-  /** Mark the lease ended and stop listening to its owner and timers; false if it had already ended. */
-  finish(end: Exclude<LeaseEnd, 'active'>, reason?: unknown): boolean {
-    if (this.end !== 'active') return false;
-    this.end = end;
-    this.unwatchOwner?.();
-    this.unwatchOwner = undefined;
-    this.expiryTimer?.cancel();
-    this.expiryTimer = undefined;
-    if (end === 'revoked') {
-      this.reason = reason;
-      this.controller?.abort(reason);
-      this.onRevoked?.(reason);
-    }
-    return true;
   }
 }
 
@@ -71,10 +94,11 @@ export class Lease<W = unknown> implements AsyncDisposable, Disposable {
   readonly workerId: string;
   readonly #state: LeaseState<W>;
 
-  constructor(state: LeaseState<W>, worker: W) {
-    this.#state = state;
+  /** @internal Made by the pool: `state` is the pool's side, or `undefined` when this lease is its own. */
+  constructor(state: LeaseState<W> | undefined, worker: W, workerId: string) {
     this.worker = worker;
-    this.workerId = state.worker.id;
+    this.workerId = workerId;
+    this.#state = state ?? (this as unknown as LeaseState<W>);
   }
 
   /** The pool's side of `value` if it is a lease, else `undefined` (a brand check, not a duck type). */
@@ -115,5 +139,31 @@ export class Lease<W = unknown> implements AsyncDisposable, Disposable {
   /** `using lease = …` releases the lease when the block ends. */
   [Symbol.dispose](): void {
     this.release();
+  }
+}
+
+/**
+ * A lease that is also the pool's side of itself: one object per checkout, when no FinalizationRegistry needs the
+ * two apart (`leakDetection` off, the default).
+ */
+export class PooledLease<W = unknown> extends Lease<W> implements LeaseState<W> {
+  readonly keeper: LeaseKeeper<W>;
+  readonly pooledWorker: PooledWorker<W>;
+  readonly sinceMs: number;
+  readonly owner: Owner | undefined;
+  end: LeaseEnd = 'active';
+  controller: AbortController | undefined = undefined;
+  reason: unknown = undefined;
+  unwatchOwner: (() => void) | undefined = undefined;
+  onRevoked: ((reason: unknown) => void) | undefined = undefined;
+  expiryTimer: Timer | undefined = undefined;
+  stack: string | undefined = undefined;
+
+  constructor(keeper: LeaseKeeper<W>, pooledWorker: PooledWorker<W>, sinceMs: number, owner: Owner | undefined) {
+    super(undefined, pooledWorker.handle!.worker, pooledWorker.id);
+    this.keeper = keeper;
+    this.pooledWorker = pooledWorker;
+    this.sinceMs = sinceMs;
+    this.owner = owner;
   }
 }

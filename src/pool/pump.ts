@@ -1,7 +1,7 @@
 // The pump: the one place a worker changes hands. Checkin, a finished start, a death, a waiter giving up, a
 // cooldown's end and a backoff's end all end by calling it; it serves the oldest waiters from the idle workers,
 // then starts what is missing (`size` workers, and one per waiter no start in progress will serve).
-import { Lease, LeaseState } from './lease.js';
+import { DetachedLeaseState, Lease, type LeaseState, PooledLease } from './lease.js';
 import { type Owner, watchOwner } from './owner-monitor.js';
 import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
@@ -62,9 +62,17 @@ export function leaseWorker<W>(
   worker.state = 'busy';
   worker.uses++;
   s.checkedOut++;
-  const state = new LeaseState<W>(s.keeper, worker, now, owner);
+  let lease: Lease<W>;
+  let state: LeaseState<W>;
+  if (s.leaks === undefined) {
+    state = lease = new PooledLease<W>(s.keeper, worker, now, owner);
+  } else {
+    state = new DetachedLeaseState<W>(s.keeper, worker, now, owner);
+    lease = new Lease<W>(state, worker.handle!.worker, worker.id);
+    state.stack = stack;
+    s.leaks.register(lease, state, state);
+  }
   worker.lease = state;
-  const lease = new Lease<W>(state, worker.handle!.worker);
   if (owner !== undefined)
     state.unwatchOwner = watchOwner(owner, (reason) => s.guard(() => revokeLease(s, state, 'ownerExited', reason)));
   if (s.config.leaseTimeoutMs !== Number.POSITIVE_INFINITY) {
@@ -72,8 +80,6 @@ export function leaseWorker<W>(
       s.guard(() => revokeLease(s, state, 'expired')),
     );
   }
-  state.stack = stack;
-  s.leaks?.register(lease, state, state);
   if (s.events.wantsCheckouts)
     s.events.emit('checkout:granted', { workerId: worker.id, waitMs: queuedAt === undefined ? 0 : now - queuedAt });
   return lease;

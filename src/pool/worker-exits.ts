@@ -2,7 +2,7 @@
 // lease revoked) and a lease revoked because its owner ended, it expired or it leaked.
 import { LeaseRevokedError, type LeaseRevokedReason, WorkerExitError, WorkerStartError } from '../errors.js';
 import type { Exit } from '../supervisor/exit.js';
-import type { LeaseState } from './lease.js';
+import { finishLease, type LeaseState } from './lease.js';
 import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
 import { pump } from './pump.js';
@@ -76,7 +76,7 @@ export function revokeLease<W>(
   cause?: unknown,
 ): void {
   if (state.end !== 'active') return;
-  const worker = state.worker;
+  const worker = state.pooledWorker;
   s.checkedOut--;
   endLease(s, state, new LeaseRevokedError(s.config.name, worker.id, reason, cause));
   if (s.events.isListening) {
@@ -93,8 +93,8 @@ export function revokeLease<W>(
 
 /** End a lease the pool takes back: its signal aborts with `reason`, and its worker is free of it. */
 export function endLease<W>(s: PoolState<W>, state: LeaseState<W>, reason: unknown): void {
-  if (!state.finish('revoked', reason)) return;
+  if (!finishLease(state, 'revoked', reason)) return;
   s.leaks?.unregister(state);
-  state.worker.lease = undefined;
-  if (s.events.wants('lease:revoked')) s.events.emit('lease:revoked', { workerId: state.worker.id, reason });
+  state.pooledWorker.lease = undefined;
+  if (s.events.wants('lease:revoked')) s.events.emit('lease:revoked', { workerId: state.pooledWorker.id, reason });
 }

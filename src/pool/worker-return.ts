@@ -3,7 +3,7 @@
 import type { StopCause } from './pool-events.js';
 import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
-import { pump } from './pump.js';
+import { leaseWorker, pump } from './pump.js';
 
 /** A worker is free again (checked in, started, validated for nobody): recycle, serve, cool down or idle. */
 export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
@@ -23,23 +23,31 @@ export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void 
     retire(s, worker, 'recycled');
     return;
   }
-  if (s.waiting.size === 0 && s.live > config.size) {
-    // Surplus: Poolboy dismisses whichever worker is checked in while over size; a cooldown avoids the churn.
-    if (config.overflowTtlMs === 0) {
-      if (s.events.wants('overflow:dismissed')) s.events.emit('overflow:dismissed', { workerId: worker.id });
-      retire(s, worker, 'dismissed');
-      return;
-    }
-    worker.state = 'cooling';
-    worker.timer = s.clock.setTimer(config.overflowTtlMs, () => s.guard(() => cooledDown(s, worker)));
-    if (s.events.wants('overflow:cooling')) {
-      s.events.emit('overflow:cooling', { workerId: worker.id, ttlMs: config.overflowTtlMs });
-    }
+  const waiter = s.waiting.oldest;
+  if (waiter !== undefined && worker.handle!.validate === undefined) {
+    // Straight to the oldest waiter, as the pump would (no worker is idle while clients wait): no trip through
+    // the idle list, and no pump, since a worker coming back changes none of the counts its starts depend on.
+    s.waiting.remove(waiter);
+    waiter.grant(leaseWorker(s, worker, waiter.owner, waiter.queuedAt, waiter.stack));
   } else {
-    worker.state = 'idle';
+    if (s.waiting.size === 0 && s.live > config.size) {
+      // Surplus: Poolboy dismisses whichever worker is checked in while over size; a cooldown avoids the churn.
+      if (config.overflowTtlMs === 0) {
+        if (s.events.wants('overflow:dismissed')) s.events.emit('overflow:dismissed', { workerId: worker.id });
+        retire(s, worker, 'dismissed');
+        return;
+      }
+      worker.state = 'cooling';
+      worker.timer = s.clock.setTimer(config.overflowTtlMs, () => s.guard(() => cooledDown(s, worker)));
+      if (s.events.wants('overflow:cooling')) {
+        s.events.emit('overflow:cooling', { workerId: worker.id, ttlMs: config.overflowTtlMs });
+      }
+    } else {
+      worker.state = 'idle';
+    }
+    s.idle.push(worker);
+    pump(s);
   }
-  s.idle.push(worker);
-  pump(s);
   if (config.maxMemoryMb !== Number.POSITIVE_INFINITY) checkMemory(s, worker);
 }
 
