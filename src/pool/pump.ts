@@ -1,4 +1,4 @@
-// The pump: the one place a worker changes hands. Checkin, a finished start, a death, a waiter giving up, a
+// The pump: the one place a worker changes hands (its short cut, maybeHandToOldestWaiter, included). Checkin, a finished start, a death, a waiter giving up, a
 // cooldown's end and a backoff's end all end by calling it; it serves the oldest waiters from the idle workers,
 // then starts what is missing (`size` workers, and one per waiter no start in progress will serve).
 import { DetachedLeaseState, Lease, type LeaseState, PooledLease } from './lease.js';
@@ -27,6 +27,20 @@ export function pump<W>(s: PoolState<W>): void {
   // overflow starts failing) nothing above would ever try again: one probe start per backoff round keeps the
   // retrying going until a start succeeds and the pool recovers.
   if (s.failingWith !== undefined && s.starting === 0 && s.live < s.maxLive) startWorker(s);
+}
+
+/**
+ * The pump's short cut for a worker coming back while clients wait: straight to the oldest waiter — unlink, lease,
+ * resolve. What the full pump would do (no worker is idle while clients wait), minus the trip through the idle list
+ * and the start rules, as a worker coming back changes none of the counts they read. False if nobody waits or the
+ * worker must be validated first (then the caller idles it and pumps).
+ */
+export function maybeHandToOldestWaiter<W>(s: PoolState<W>, worker: PooledWorker<W>): boolean {
+  const waiter = s.waiting.oldest;
+  if (waiter === undefined || worker.handle!.validate !== undefined) return false;
+  s.waiting.remove(waiter);
+  waiter.grant(leaseWorker(s, worker, waiter.owner, waiter.queuedAt, waiter.stack));
+  return true;
 }
 
 /** Take the idle worker the strategy picks; a checkout during the cooldown reuses the surplus worker. */

@@ -3,7 +3,7 @@
 import type { StopCause } from './pool-events.js';
 import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
-import { leaseWorker, pump } from './pump.js';
+import { maybeHandToOldestWaiter, pump } from './pump.js';
 
 /** A worker is free again (checked in, started, validated for nobody): recycle, serve, cool down or idle. */
 export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
@@ -23,13 +23,7 @@ export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void 
     retire(s, worker, 'recycled');
     return;
   }
-  const waiter = s.waiting.oldest;
-  if (waiter !== undefined && worker.handle!.validate === undefined) {
-    // Straight to the oldest waiter, as the pump would (no worker is idle while clients wait): no trip through
-    // the idle list, and no pump, since a worker coming back changes none of the counts its starts depend on.
-    s.waiting.remove(waiter);
-    waiter.grant(leaseWorker(s, worker, waiter.owner, waiter.queuedAt, waiter.stack));
-  } else {
+  if (!maybeHandToOldestWaiter(s, worker)) {
     if (s.waiting.size === 0 && s.live > config.size) {
       // Surplus: Poolboy dismisses whichever worker is checked in while over size; a cooldown avoids the churn.
       if (config.overflowTtlMs === 0) {
