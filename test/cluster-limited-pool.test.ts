@@ -210,6 +210,14 @@ describeWithRedis('withClusterLimit', () => {
       expect(here.snapshot().status.cluster).toMatchObject({ heldInCluster: 2 });
     });
 
+    it("is in the wrapped pool's own snapshot (what a PoolToy tree and its observer read) until closed", async () => {
+      const limited = await limitedPool({ limit: 3 });
+      await limited.checkout();
+      expect(limited.pool.snapshot().status.cluster).toMatchObject({ key, limit: 3, heldHere: 1 });
+      await limited.close();
+      expect(limited.pool.snapshot().status.cluster).toBeUndefined();
+    });
+
     it('is exported as Prometheus gauges labelled by pool and key', async () => {
       const limited = await limitedPool({ limit: 3 });
       await limited.checkout();

@@ -41,7 +41,11 @@ export class ClusterLimitedPool<W = unknown> {
     this.#defaultTimeoutMs = typeof configured === 'number' ? configured : 5000;
     // A checkin straight through the pool (`pool.checkin(lease.lease)`) must free the slot too.
     pool.on('checkin:done', this.#onCheckin);
+    // The pool's own snapshot (what a PoolToy tree and its observer read) shows the limit too.
+    this.#removeStatusSource = pool.addStatusSource(() => ({ cluster: this.semaphore.status() }));
   }
+
+  readonly #removeStatusSource: () => void;
 
   readonly #onCheckin = ({ workerId }: { workerId: string }) => this.#endings.get(workerId)?.();
 
@@ -121,7 +125,7 @@ export class ClusterLimitedPool<W = unknown> {
 
   /** The pool as plain data, its status carrying the cluster limit, for the observer. */
   snapshot(): PoolSnapshot {
-    return { ...this.pool.snapshot(), status: this.status() };
+    return this.pool.snapshot();
   }
 
   /** Receive every pool event as a `ToyEvent` (so `collectMetrics` and the observer accept this wrapper too). */
@@ -132,6 +136,7 @@ export class ClusterLimitedPool<W = unknown> {
   /** Give up the cluster limit: waiting checkouts reject, held slots are freed. The pool itself keeps running. */
   close(): Promise<void> {
     this.pool.off('checkin:done', this.#onCheckin);
+    this.#removeStatusSource();
     return this.semaphore.close();
   }
 

@@ -1,7 +1,7 @@
 // The public face of a pool: checkout, checkin, transaction, run, status, events, stop. It validates arguments
 // and forwards to the current manager (the pool supervisor may replace it after a crash).
 import { InvalidArgumentError, type PoolFailedError } from '../errors.js';
-import type { PoolSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
+import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
 import { isDuration, type PoolConfig } from '../options.js';
 import type { CallableWorker, CallOptions } from '../workers/worker-kind.js';
 import type { Lease } from './lease.js';
@@ -55,6 +55,7 @@ export class Pool<W = unknown> {
   #stopped: Promise<StopReport> | undefined;
   #stopHook: (() => Promise<unknown>) | undefined;
   #restarts = -1;
+  #statusSources: (() => Partial<PoolStatusSnapshot>)[] = [];
 
   /** @internal Built by `startPoolTree`; attach a manager before use. */
   constructor(config: PoolConfig<W>) {
@@ -173,9 +174,17 @@ export class Pool<W = unknown> {
       name: this.name,
       kind: worker.kind,
       options: { ...rest, worker: worker.kind },
-      status: this.status(),
+      status: Object.assign({}, this.status(), ...this.#statusSources.map((source) => source())),
       workers: this.workers(),
       restarts: Math.max(0, this.#restarts),
+    };
+  }
+
+  /** Add fields to the status `snapshot()` reports (a cluster limit adds its slots); returns the remover. */
+  addStatusSource(source: () => Partial<PoolStatusSnapshot>): () => void {
+    this.#statusSources = [...this.#statusSources, source];
+    return () => {
+      this.#statusSources = this.#statusSources.filter((each) => each !== source);
     };
   }
 
