@@ -1,16 +1,15 @@
 // Unique names for live children. An entry vanishes the moment its child exits — synchronously, through
 // `onExit`, not a promise tick later — so a lookup never hands out a dead child.
 import { InvalidArgumentError, NameTakenError, RegistryStoppedError } from './errors.js';
-import { type ChildHandle, type ExitListener, ExitReporter } from './supervisor/child.js';
+import { Child, type ChildHandle } from './supervisor/child.js';
 import { describeExit, type Exit, killedExit, shutdownExit } from './supervisor/exit.js';
 
 /**
  * A map from unique names to live children. It is a `ChildHandle` itself, so it can sit in a supervision tree
  * (PoolToy's root starts it first): stopping it forgets every name.
  */
-export class Registry<T extends ChildHandle = ChildHandle> implements ChildHandle {
+export class Registry<T extends ChildHandle = ChildHandle> extends Child {
   readonly #entries = new Map<string, { readonly child: T; readonly unsubscribe: () => void }>();
-  readonly #reporter = new ExitReporter();
 
   /** Name `child`; throws `NameTakenError` for a name held by a live child, `InvalidArgumentError` for a bad name. */
   register(name: string, child: T): void {
@@ -18,7 +17,7 @@ export class Registry<T extends ChildHandle = ChildHandle> implements ChildHandl
       throw new InvalidArgumentError('registry name', 'a non-empty string', name);
     if (typeof child?.onExit !== 'function')
       throw new InvalidArgumentError(`child for "${name}"`, 'a ChildHandle', child);
-    if (this.#reporter.hasExited) throw new RegistryStoppedError();
+    if (this.hasExited) throw new RegistryStoppedError();
     if (this.#entries.has(name)) throw new NameTakenError(name);
     if (child.exit !== undefined) {
       throw new InvalidArgumentError(
@@ -64,18 +63,6 @@ export class Registry<T extends ChildHandle = ChildHandle> implements ChildHandl
     return this.#entries.size;
   }
 
-  get exited(): Promise<Exit> {
-    return this.#reporter.exited;
-  }
-
-  get exit(): Exit | undefined {
-    return this.#reporter.exit;
-  }
-
-  onExit(listener: ExitListener): () => void {
-    return this.#reporter.onExit(listener);
-  }
-
   /** Forget every name and report `shutdown`: the registry owns no child, so there is nothing to wait for. */
   stop(): void {
     this.#close(shutdownExit);
@@ -87,8 +74,8 @@ export class Registry<T extends ChildHandle = ChildHandle> implements ChildHandl
   }
 
   #close(exit: Exit): void {
-    if (this.#reporter.hasExited) return;
+    if (this.hasExited) return;
     for (const name of this.keys()) this.unregister(name);
-    this.#reporter.report(exit);
+    this.reportExit(exit);
   }
 }

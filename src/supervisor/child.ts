@@ -100,3 +100,36 @@ export class ExitReporter {
     };
   }
 }
+
+/**
+ * The exit half of the child contract, for a child with no other base class: `exited`, `exit` and `onExit` kept by
+ * one `ExitReporter`; subclasses report with `reportExit` and implement `stop` and `kill`.
+ */
+export abstract class Child implements ChildHandle {
+  readonly #reporter = new ExitReporter();
+
+  get exited(): Promise<Exit> {
+    return this.#reporter.exited;
+  }
+
+  get exit(): Exit | undefined {
+    return this.#reporter.exit;
+  }
+
+  /** Has the exit been reported? */
+  get hasExited(): boolean {
+    return this.#reporter.hasExited;
+  }
+
+  onExit(listener: ExitListener): () => void {
+    return this.#reporter.onExit(listener);
+  }
+
+  abstract stop(): void;
+  abstract kill(): void;
+
+  /** Report the exit; the first report wins (returns false for any later one). */
+  protected reportExit(exit: Exit): boolean {
+    return this.#reporter.report(exit);
+  }
+}

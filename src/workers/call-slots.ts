@@ -3,7 +3,7 @@
 // only this decorator knows that slots share a process or a thread.
 import { RunTimeoutError, WorkerExitError } from '../errors.js';
 import type { PoolConfig } from '../options.js';
-import { type ExitListener, ExitReporter } from '../supervisor/child.js';
+import { Child, type ExitListener } from '../supervisor/child.js';
 import { describeExit, type Exit, shutdownExit } from '../supervisor/exit.js';
 import type { CallableWorker, CallOptions, WorkerHandle, WorkerKind, WorkerStartContext } from './worker-kind.js';
 
@@ -180,7 +180,7 @@ class SharedWorker {
 }
 
 /** One slot of a shared worker: what the pool sees as a worker. */
-class CallSlot implements WorkerHandle<CallableWorker> {
+class CallSlot extends Child implements WorkerHandle<CallableWorker> {
   readonly workerId: string;
   readonly worker: CallableWorker;
   readonly pid?: number;
@@ -189,12 +189,12 @@ class CallSlot implements WorkerHandle<CallableWorker> {
   readonly memoryBytes?: () => number | undefined | Promise<number | undefined>;
   readonly #shared: SharedWorker;
   readonly #handle: WorkerHandle<CallableWorker>;
-  readonly #reporter = new ExitReporter();
   #callsInFlight = 0;
   #wasCutShort = false;
   #isLeaving = false;
 
   constructor(workerId: string, shared: SharedWorker, handle: WorkerHandle<CallableWorker>) {
+    super();
     this.workerId = workerId;
     this.#shared = shared;
     this.#handle = handle;
@@ -212,34 +212,22 @@ class CallSlot implements WorkerHandle<CallableWorker> {
     };
   }
 
-  get exited(): Promise<Exit> {
-    return this.#reporter.exited;
-  }
-
-  get exit(): Exit | undefined {
-    return this.#reporter.exit;
-  }
-
-  onExit(listener: ExitListener): () => void {
-    return this.#reporter.onExit(listener);
-  }
-
   // A slot stopped mid-call, or after a call of its was cut short (run timeout, abort), leaves a handler of unknown
   // state in the shared worker: as SEMANTICS.md asks of any such worker, it is replaced — and its neighbours with it.
   stop(): void {
-    if (this.#reporter.hasExited || this.#isLeaving) return;
+    if (this.hasExited || this.#isLeaving) return;
     this.#isLeaving = true;
     this.#shared.leave(this, this.#callsInFlight > 0 || this.#wasCutShort);
   }
 
   kill(): void {
-    if (this.#reporter.hasExited) return;
+    if (this.hasExited) return;
     this.#handle.kill();
   }
 
   /** Report this slot's exit (its own stop, or the shared worker's end). */
   report(exit: Exit): void {
-    this.#reporter.report(exit);
+    this.reportExit(exit);
   }
 
   #call<R>(worker: CallableWorker, payload: unknown, options: CallOptions | undefined): Promise<R> {

@@ -2,7 +2,7 @@
 // the resource itself. A resource that dies on its own says so with `ctx.exit(reason)`, and the pool treats that
 // like any worker's death. `destroy` runs at most once per resource, whatever mix of stop, kill and exit happens.
 import { InvalidArgumentError } from '../errors.js';
-import { ExitReporter } from '../supervisor/child.js';
+import { Child } from '../supervisor/child.js';
 import { crashedExit, type Exit, killedExit, normalExit, shutdownExit } from '../supervisor/exit.js';
 import type { WorkerHandle, WorkerKind, WorkerStartContext } from './worker-kind.js';
 
@@ -48,16 +48,16 @@ export function resourceWorker<R>(options: ResourceWorkerOptions<R>): WorkerKind
 }
 
 /** One resource as a supervisor child. */
-class ResourceHandle<R> implements WorkerHandle<R> {
+class ResourceHandle<R> extends Child implements WorkerHandle<R> {
   readonly workerId: string;
   readonly worker: R;
   readonly validate: (() => boolean | Promise<boolean>) | undefined;
-  readonly #reporter = new ExitReporter();
   readonly #options: ResourceWorkerOptions<R>;
   readonly #life: AbortController;
   #destroyed: Promise<void> | undefined;
 
   private constructor(workerId: string, resource: R, options: ResourceWorkerOptions<R>, life: AbortController) {
+    super();
     this.workerId = workerId;
     this.worker = resource;
     this.#options = options;
@@ -90,7 +90,7 @@ class ResourceHandle<R> implements WorkerHandle<R> {
       if (context.signal.aborted || earlyExit) {
         const reason = context.signal.aborted ? context.signal.reason : earlyExit!.reason;
         await handle.#destroy().catch(() => {});
-        handle.#reporter.report(killedExit());
+        handle.reportExit(killedExit());
         throw reason ?? new Error(`resource "${context.workerId}" exited before it was ready`);
       }
       return handle;
@@ -99,20 +99,8 @@ class ResourceHandle<R> implements WorkerHandle<R> {
     }
   }
 
-  get exited(): Promise<Exit> {
-    return this.#reporter.exited;
-  }
-
-  get exit(): Exit | undefined {
-    return this.#reporter.exit;
-  }
-
-  onExit(listener: (exit: Exit) => void): () => void {
-    return this.#reporter.onExit(listener);
-  }
-
   stop(): void {
-    if (this.#reporter.hasExited || this.#destroyed) return;
+    if (this.hasExited || this.#destroyed) return;
     this.#destroy().then(
       () => this.#finish(shutdownExit),
       (error: unknown) => this.#finish(crashedExit(error)),
@@ -120,14 +108,14 @@ class ResourceHandle<R> implements WorkerHandle<R> {
   }
 
   kill(): void {
-    if (this.#reporter.hasExited) return;
+    if (this.hasExited) return;
     // Clean-up still runs (once), but the pool does not wait for it.
     this.#destroy().catch(() => {});
     this.#finish(killedExit());
   }
 
   #died(reason: unknown): void {
-    if (this.#reporter.hasExited) return;
+    if (this.hasExited) return;
     this.#finish(reason === undefined ? normalExit : crashedExit(reason));
     // The resource is already dead; destroy is for clean-up (close sockets, clear timers) and may fail harmlessly.
     this.#destroy().catch(() => {});
@@ -135,7 +123,7 @@ class ResourceHandle<R> implements WorkerHandle<R> {
 
   #finish(exit: Exit): void {
     this.#life.abort(exit);
-    this.#reporter.report(exit);
+    this.reportExit(exit);
   }
 
   #destroy(): Promise<void> {

@@ -2,8 +2,7 @@
 // the graded stop, and the single path every death takes. Each kind only wires its events to it.
 import type { Clock, Timer } from '../clock.js';
 import { WorkerExitError, WorkerProtocolError } from '../errors.js';
-import type { ExitListener } from '../supervisor/child.js';
-import { ExitReporter } from '../supervisor/child.js';
+import { Child } from '../supervisor/child.js';
 import { crashedExit, type Exit, killedExit, normalExit, shutdownExit } from '../supervisor/exit.js';
 import { deserializeError, isWorkerMessage, Tag } from '../worker/protocol.js';
 import { CallTable, type SendMessage } from './call-table.js';
@@ -39,7 +38,7 @@ type Ending = 'none' | 'stop' | 'kill';
 const lostChannelGraceMs = 1000;
 
 /** A started worker that answers calls: the `WorkerHandle` of the process, thread and command kinds. */
-export class WorkerConnection implements WorkerHandle<CallableWorker> {
+export class WorkerConnection extends Child implements WorkerHandle<CallableWorker> {
   readonly workerId: string;
   readonly worker: CallableWorker;
   readonly pid?: number;
@@ -51,7 +50,6 @@ export class WorkerConnection implements WorkerHandle<CallableWorker> {
   readonly #clock: Clock;
   readonly #stopTimeoutMs: number;
   readonly #startSignal: AbortSignal;
-  readonly #reporter = new ExitReporter();
   readonly #calls: CallTable;
   #state: ConnectionState = 'starting';
   #ending: Ending = 'none';
@@ -63,6 +61,7 @@ export class WorkerConnection implements WorkerHandle<CallableWorker> {
   #rejectStart!: (error: Error) => void;
 
   constructor(options: WorkerConnectionOptions) {
+    super();
     this.workerId = options.context.workerId;
     this.pid = options.pid;
     this.threadId = options.threadId;
@@ -83,18 +82,6 @@ export class WorkerConnection implements WorkerHandle<CallableWorker> {
     this.#startSignal = options.context.signal;
     if (this.#startSignal.aborted) this.fail(this.#startSignal.reason);
     else this.#startSignal.addEventListener('abort', this.#onStartAborted, { once: true });
-  }
-
-  get exited(): Promise<Exit> {
-    return this.#reporter.exited;
-  }
-
-  get exit(): Exit | undefined {
-    return this.#reporter.exit;
-  }
-
-  onExit(listener: ExitListener): () => void {
-    return this.#reporter.onExit(listener);
   }
 
   /** Calls sent and not yet settled. */
@@ -189,7 +176,7 @@ export class WorkerConnection implements WorkerHandle<CallableWorker> {
     this.#exitError = error;
     this.#calls.rejectAll(error);
     if (duringStart) this.#rejectStart(error);
-    this.#reporter.report(this.#classify(exitCode, signal, error));
+    this.reportExit(this.#classify(exitCode, signal, error));
   }
 
   #classify(exitCode: number | null, signal: string | null, error: WorkerExitError): Exit {
