@@ -39,14 +39,16 @@ export function checkout<W>(
   const queuedAt = s.time.now();
   const waiter = new Waiter<W>(queuedAt, owner, stack);
   if (timeoutMs !== Number.POSITIVE_INFINITY) s.deadlines.add(waiter, queuedAt, timeoutMs);
-  watchWaiter(s, waiter, signal, owner);
+  if (signal !== undefined || owner !== undefined) watchWaiter(s, waiter, signal, owner);
   if (worker !== undefined) {
     grant(s, waiter, worker);
     return waiter.settled;
   }
   s.waiting.push(waiter);
   if (s.events.wantsCheckouts) s.events.emit('checkout:queued', { waiting: s.waiting.size });
-  pump(s);
+  // No worker is idle (every path that idles one pumps), so the pump could only start one: with every slot
+  // live (the contended case) it would do nothing, and a queued checkout skips it.
+  if (s.live < s.maxLive) pump(s);
   return waiter.settled;
 }
 
@@ -60,6 +62,11 @@ export function checkin<W>(s: PoolState<W>, lease: Lease<W>, options?: ReleaseOp
     ignoreCheckin(s, state, 'foreign');
     return;
   }
+  checkinState(s, state, options);
+}
+
+/** Take back a lease whose side is known to be this pool's: ignored if it already ended. */
+export function checkinState<W>(s: PoolState<W>, state: LeaseState<W>, options: ReleaseOptions | undefined): void {
   if (!finishLease(state, 'checkedIn')) {
     ignoreCheckin(s, state, state.end === 'revoked' ? 'revoked' : 'alreadyCheckedIn');
     return;
@@ -90,7 +97,6 @@ function watchWaiter<W>(
   signal: AbortSignal | undefined,
   owner: Owner | undefined,
 ): void {
-  if (signal === undefined && owner === undefined) return;
   const onGiveUp = (reason: unknown) => s.guard(() => giveUp(s, waiter, reason));
   const unwatchSignal = signal && watchOwner(signal, onGiveUp);
   const unwatchOwner = owner && watchOwner(owner, onGiveUp);

@@ -17,6 +17,8 @@ export interface ReleaseOptions {
 /** Who takes a lease back: the pool manager that granted it. */
 export interface LeaseKeeper<W> {
   checkin(lease: Lease<W>, options?: ReleaseOptions): void;
+  /** `lease.release()`: the lease hands in its own side, so no brand check and no foreign-pool check are needed. */
+  checkinState(state: LeaseState<W>, options?: ReleaseOptions): void;
 }
 
 /** How a lease ended; `active` while the client holds the worker. */
@@ -127,7 +129,8 @@ export class Lease<W = unknown> implements AsyncDisposable, Disposable {
 
   /** Give the worker back. Idempotent: a second release, or one after a revocation, is ignored. */
   release(options?: ReleaseOptions): void {
-    this.#state.keeper.checkin(this, options);
+    const state = this.#state;
+    state.keeper.checkinState(state, options);
   }
 
   /** `await using lease = await pool.checkout()` releases the lease when the block ends. */

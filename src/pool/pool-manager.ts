@@ -9,8 +9,8 @@ import type { PoolFailedError, WorkerStartError } from '../errors.js';
 import type { WorkerSnapshot } from '../observer/snapshot.js';
 import type { PoolConfig } from '../options.js';
 import type { WorkerHandle } from '../workers/worker-kind.js';
-import { checkin, checkout } from './checkout-admission.js';
-import type { Lease, LeaseKeeper, ReleaseOptions } from './lease.js';
+import { checkin, checkinState, checkout } from './checkout-admission.js';
+import type { Lease, LeaseKeeper, LeaseState, ReleaseOptions } from './lease.js';
 import { describeOwner, type Owner } from './owner-monitor.js';
 import type { PoolEvents } from './pool-events.js';
 import { PoolState } from './pool-state.js';
@@ -90,6 +90,11 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
   /** Take a lease back. Ignores double, revoked and foreign leases; a non-lease is a TypeError. */
   checkin(lease: Lease<W>, options?: ReleaseOptions): void {
     checkin(this.#state, lease, options);
+  }
+
+  /** Take back a lease that hands in its own side (`lease.release()`): it is this manager's by construction. */
+  checkinState(state: LeaseState<W>, options?: ReleaseOptions): void {
+    checkinState(this.#state, state, options);
   }
 
   /** Resolves once no worker is starting or stopping. */
