@@ -36,7 +36,9 @@ export function checkout<W>(
     }
   }
   const stack = s.config.leakDetection ? new Error('checked out here').stack : undefined;
-  const queuedAt = s.time.now();
+  // A waiter's deadline must never come early, so a checkout that will queue reads the clock afresh: the shared
+  // loop time can be as old as a long run of microtasks (it expires on the next tick).
+  const queuedAt = worker === undefined ? s.clock.now() : s.time.now();
   const waiter = new Waiter<W>(queuedAt, owner, stack);
   if (timeoutMs !== Number.POSITIVE_INFINITY) s.deadlines.add(waiter, queuedAt, timeoutMs);
   if (signal !== undefined || owner !== undefined) watchWaiter(s, waiter, signal, owner);

@@ -95,7 +95,10 @@ export function leaseWorker<W>(
     );
   }
   if (s.events.wantsCheckouts)
-    s.events.emit('checkout:granted', { workerId: worker.id, waitMs: queuedAt === undefined ? 0 : now - queuedAt });
+    s.events.emit('checkout:granted', {
+      workerId: worker.id,
+      waitMs: queuedAt === undefined ? 0 : Math.max(0, now - queuedAt),
+    });
   return lease;
 }
 
