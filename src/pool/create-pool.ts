@@ -32,7 +32,7 @@ export async function startPoolTree<W>(options: PoolOptions<W> | PoolConfig<W>):
   // parsePoolOptions adds the config's 25 keys one by one, past the count at which V8 turns an object into a hash
   // table (dictionary mode): a spread copy is an ordinary fast object again, and the hot path reads it about eight
   // times per checkout and checkin (measured: A2 ~10% faster).
-  const config = Object.freeze({ ...withCallSlots(parsePoolOptions(options as PoolOptions<W>)) });
+  const config = withCallSlots(parsePoolOptions(options as PoolOptions<W>));
   const pool = new Pool<W>(config);
   let workers: DynamicSupervisor | undefined;
   let firstManager: PoolManager<W> | undefined;

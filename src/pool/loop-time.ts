@@ -2,6 +2,8 @@
 // (measured: 200ns in a VM whose clock source has no vDSO — a fifth of a whole checkout and checkin), so the
 // reading is taken once per run of synchronous work (a macrotask and the microtasks it queues) and shared, the way
 // Node's own timers count from the event loop's cached time. Any other clock (a ManualClock) is read every time.
+// A reading can be as old as a long run of microtasks (the tick that forgets it waits for them): what must never
+// be early — a queued checkout's deadline — reads the clock itself.
 import { type Clock, systemClock } from '../clock.js';
 
 /** A clock reading shared by one synchronous run of work when the clock is the system clock. */
