@@ -3,7 +3,7 @@
 // behind, and workers restarted alone would be unknown to the manager.
 import { PoolFailedError, WorkerStartError } from '../errors.js';
 import { type PoolConfig, type PoolOptions, parsePoolOptions } from '../options.js';
-import { type ChildHandle, type ChildSpec, ExitReporter } from '../supervisor/child.js';
+import { Child, type ChildSpec } from '../supervisor/child.js';
 import { DynamicSupervisor } from '../supervisor/dynamic-supervisor.js';
 import { crashedExit, describeExit, type Exit, isAbnormal, killedExit, shutdownExit } from '../supervisor/exit.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -92,25 +92,13 @@ export async function startPoolTree<W>(options: PoolOptions<W> | PoolConfig<W>):
 }
 
 /** The manager as a child of the pool supervisor: it exits `crashed` when its state machine throws. */
-class ManagerChild<W> implements ChildHandle {
-  readonly #reporter = new ExitReporter();
+class ManagerChild<W> extends Child {
   readonly #manager: PoolManager<W>;
 
   constructor(manager: PoolManager<W>) {
+    super();
     this.#manager = manager;
-    manager.onCrash = (error) => this.#reporter.report(crashedExit(error));
-  }
-
-  get exited(): Promise<Exit> {
-    return this.#reporter.exited;
-  }
-
-  get exit(): Exit | undefined {
-    return this.#reporter.exit;
-  }
-
-  onExit(listener: (exit: Exit) => void): () => void {
-    return this.#reporter.onExit(listener);
+    manager.onCrash = (error) => this.reportExit(crashedExit(error));
   }
 
   // Stopped by its supervisor (the pool stops, or a one-for-all restart): clients are told now; the worker
@@ -124,8 +112,8 @@ class ManagerChild<W> implements ChildHandle {
   }
 
   #end(exit: Exit): void {
-    if (this.#reporter.hasExited) return;
+    if (this.hasExited) return;
     this.#manager.stopAll();
-    this.#reporter.report(exit);
+    this.reportExit(exit);
   }
 }
