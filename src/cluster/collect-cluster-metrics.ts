@@ -1,9 +1,8 @@
 // Prometheus gauges of cluster limits, beside the pool metrics of `collectMetrics` (pooltoy/observer): read from
 // each limit's status when the registry is scraped.
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import { InvalidArgumentError, PeerDependencyMissingError } from '../errors.js';
-import type { PrometheusRegistry } from '../observer/collect-metrics.js';
+import { InvalidArgumentError } from '../errors.js';
+import { checkMetricsTarget, loadPromClient, type PrometheusRegistry } from '../observer/prometheus.js';
 import type { ClusterLimitSnapshot } from '../observer/snapshot.js';
 
 /** Anything with a cluster limit to report: a `ClusterLimitedPool` (or a `ClusterSemaphore` with a pool name). */
@@ -11,9 +10,6 @@ export interface ClusterMetricsSource {
   readonly name: string;
   status(): { readonly cluster: ClusterLimitSnapshot };
 }
-
-// prom-client is an optional peer and CommonJS: load it only when metrics are asked for.
-const requireFromHere = createRequire(import.meta.url);
 
 /**
  * Collect gauges of the cluster limits of `sources` into `registry` (a prom-client `Registry`): the limit, slots
@@ -30,21 +26,8 @@ export function collectClusterMetrics(
       throw new InvalidArgumentError('cluster metrics source', 'a pool made by withClusterLimit()', source);
     }
   }
-  if (typeof registry?.registerMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
-    throw new InvalidArgumentError(
-      'metrics registry',
-      "a prom-client Registry (new Registry(), or 'register')",
-      registry,
-    );
-  }
-  const { prefix = 'pooltoy_' } = options;
-  let promClient: typeof PromClient;
-  try {
-    promClient = requireFromHere('prom-client') as typeof PromClient;
-  } catch (error) {
-    throw new PeerDependencyMissingError('prom-client', 'collectClusterMetrics()', error);
-  }
-  const registers = [registry as unknown as PromClient.Registry];
+  const { registers, prefix } = checkMetricsTarget(registry, options.prefix);
+  const promClient = loadPromClient('collectClusterMetrics()');
   const gauge = (name: string, help: string, read: (cluster: ClusterLimitSnapshot) => number) => {
     const metric: PromClient.Gauge<'pool' | 'key'> = new promClient.Gauge({
       name: `${prefix}${name}`,

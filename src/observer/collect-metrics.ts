@@ -1,10 +1,9 @@
 // Prometheus metrics of a PoolToy tree (or one pool) through prom-client, an optional peer: the gauges are read
 // from a snapshot when the registry is scraped, the counters and histograms follow the pools' events.
-import { createRequire } from 'node:module';
 import type * as PromClient from 'prom-client';
-import { InvalidArgumentError, PeerDependencyMissingError } from '../errors.js';
+import { InvalidArgumentError } from '../errors.js';
 import type { ObservedTree } from './observed-tree.js';
-import type { MetricsRegistry } from './observer-options.js';
+import { checkMetricsTarget, loadPromClient, type PrometheusRegistry } from './prometheus.js';
 import type { PoolSnapshot, ToyEvent } from './snapshot.js';
 
 /** What `collectMetrics` watches: a PoolToy tree, or a single pool (`createPool`'s). */
@@ -12,11 +11,7 @@ export type MetricsSource =
   | Pick<ObservedTree, 'snapshot' | 'onEvent'>
   | { snapshot(): PoolSnapshot; onAnyEvent(listener: (event: ToyEvent) => void): () => void };
 
-/** A prom-client `Registry` (structurally, so this package's types never need prom-client's). */
-export interface PrometheusRegistry extends MetricsRegistry {
-  registerMetric(metric: never): void;
-  removeSingleMetric(name: string): void;
-}
+export type { PrometheusRegistry } from './prometheus.js';
 
 /** How to name the metrics. */
 export interface CollectMetricsOptions {
@@ -28,23 +23,6 @@ export interface CollectMetricsOptions {
 const waitBucketsSeconds = [0.0005, 0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 /** Seconds: leases range from a quick query to a long report. */
 const holdBucketsSeconds = [0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
-
-const metricName = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-
-// createRequire rather than a static import: prom-client is an optional peer, and `pooltoy/observer` must load
-// without it (serveObserver needs no metrics). prom-client is CommonJS, so a synchronous require works.
-const requireFromHere = createRequire(import.meta.url);
-
-function loadPromClient(): typeof PromClient {
-  try {
-    return requireFromHere('prom-client') as typeof PromClient;
-  } catch (error) {
-    if ((error as { code?: unknown }).code === 'MODULE_NOT_FOUND') {
-      throw new PeerDependencyMissingError('prom-client', 'collectMetrics()', error);
-    }
-    throw error;
-  }
-}
 
 /**
  * Collect Prometheus metrics of `source` (a PoolToy, or one pool) into `registry` (a prom-client `Registry`):
@@ -64,19 +42,8 @@ export function collectMetrics(
   if (!isPool && typeof (source as { onEvent?: unknown }).onEvent !== 'function') {
     throw new InvalidArgumentError('metrics source', 'a PoolToy or a Pool (with onEvent() or onAnyEvent())', source);
   }
-  if (typeof registry?.registerMetric !== 'function' || typeof registry.removeSingleMetric !== 'function') {
-    throw new InvalidArgumentError(
-      'metrics registry',
-      "a prom-client Registry (new Registry(), or 'register')",
-      registry,
-    );
-  }
-  const { prefix = 'pooltoy_' } = options;
-  if (typeof prefix !== 'string' || (prefix !== '' && !metricName.test(prefix))) {
-    throw new InvalidArgumentError('metrics option "prefix"', 'a Prometheus name prefix such as "pooltoy_"', prefix);
-  }
-  const { Counter, Gauge, Histogram } = loadPromClient();
-  const registers = [registry as unknown as PromClient.Registry];
+  const { registers, prefix } = checkMetricsTarget(registry, options.prefix);
+  const { Counter, Gauge, Histogram } = loadPromClient('collectMetrics()');
   const pools = snapshotReader(
     isPool
       ? () => [(source as { snapshot(): PoolSnapshot }).snapshot()]
