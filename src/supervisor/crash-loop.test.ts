@@ -1,22 +1,29 @@
-// A child whose every restart throws at once, under a restart intensity far too large to stop the loop soon: as
-// in OTP, each retry is a new turn, so the supervisor still serves stop(), terminateChild(), timers and crashes.
+// A child whose every restart fails at once, under a restart intensity far too large to end the loop soon: as in
+// OTP, each retry is a turn of its own, so the supervisor still serves stop(), terminateChild(), timers and crashes.
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
 import { TestChild, TestChildSpec } from '../../test/fixtures/test-child.js';
+import { ManualClock } from '../clock.js';
 import type { ChildSpec } from './child.js';
 import { DynamicSupervisor } from './dynamic-supervisor.js';
 import { Supervisor } from './supervisor.js';
 
 const maxRestarts = 20000;
 
-/** Starts once, then every start throws synchronously; `onAttempt` sees each failed attempt's number. */
+/** How each restart of a `CrashLoopSpec` fails: its start throws, or the child it starts crashes at once. */
+type Failure = 'throws' | 'exits at once';
+
+/** Starts once, then every start fails per `failure` without waiting on I/O; `onAttempt` sees each attempt's number. */
 class CrashLoopSpec implements ChildSpec<TestChild> {
   readonly id = 'looping';
   readonly log: string[] = [];
   failedAttempts = 0;
   #current: TestChild | undefined;
 
-  constructor(readonly onAttempt: (attempt: number) => void = () => {}) {}
+  constructor(
+    readonly onAttempt: (attempt: number) => void = () => {},
+    readonly failure: Failure = 'throws',
+  ) {}
 
   get current(): TestChild {
     if (!this.#current) throw new Error('never started');
@@ -24,13 +31,15 @@ class CrashLoopSpec implements ChildSpec<TestChild> {
   }
 
   start(): Promise<TestChild> {
-    if (this.#current === undefined) {
-      this.#current = new TestChild(this.id, this.log, 'exit');
-      return Promise.resolve(this.#current);
+    if (this.#current !== undefined) {
+      this.failedAttempts++;
+      this.onAttempt(this.failedAttempts);
+      if (this.failure === 'throws') throw new Error('no database');
     }
-    this.failedAttempts++;
-    this.onAttempt(this.failedAttempts);
-    throw new Error('no database');
+    const child = new TestChild(this.id, this.log, 'exit');
+    if (this.#current !== undefined) queueMicrotask(() => child.crash());
+    this.#current = child;
+    return Promise.resolve(child);
   }
 }
 
@@ -66,6 +75,30 @@ describe('Supervisor with a child whose every restart throws at once', () => {
     });
   }
 
+  it('stops when asked between two attempts while the child it restarts exits at once, exiting shutdown', async () => {
+    let supervisor!: Supervisor;
+    const looping = new CrashLoopSpec(
+      atAttempt(50, setImmediate, () => supervisor.stop()),
+      'exits at once',
+    );
+    supervisor = new Supervisor({ strategy: 'one-for-one', maxRestarts, children: [looping] });
+    await supervisor.start();
+    looping.current.crash();
+    expect(await supervisor.exited).toEqual({ kind: 'shutdown' });
+    expect(looping.failedAttempts).toBeGreaterThanOrEqual(50);
+    expect(looping.failedAttempts).toBeLessThan(maxRestarts / 2);
+  });
+
+  it('still gives up after maxRestarts failed attempts when nobody asks it to stop', async () => {
+    const looping = new CrashLoopSpec();
+    const options = { strategy: 'one-for-one', maxRestarts: 500, clock: new ManualClock() } as const; // one window
+    const supervisor = await new Supervisor({ ...options, children: [looping] }).start();
+    looping.current.crash();
+    const exit = await supervisor.exited;
+    expect(exit).toMatchObject({ kind: 'crashed', error: { code: 'ERR_RESTART_INTENSITY', childId: 'looping' } });
+    expect(looping.failedAttempts).toBe(500);
+  });
+
   it('restarts a sibling that crashes meanwhile, between two attempts', async () => {
     const sibling = new TestChildSpec('sibling', []);
     const looping = new CrashLoopSpec(atAttempt(50, setImmediate, () => sibling.current.crash()));
@@ -99,6 +132,29 @@ describe('DynamicSupervisor with a child whose every restart throws at once', ()
       expect(sibling.current.exit).toEqual({ kind: 'shutdown' });
     });
   }
+
+  it('stops when asked between two attempts while the child it restarts exits at once, exiting shutdown', async () => {
+    const supervisor = new DynamicSupervisor({ maxRestarts });
+    const looping = new CrashLoopSpec(
+      atAttempt(50, setImmediate, () => supervisor.stop()),
+      'exits at once',
+    );
+    await supervisor.startChild(looping);
+    looping.current.crash();
+    expect(await supervisor.exited).toEqual({ kind: 'shutdown' });
+    expect(looping.failedAttempts).toBeGreaterThanOrEqual(50);
+    expect(looping.failedAttempts).toBeLessThan(maxRestarts / 2);
+  });
+
+  it('still gives up after maxRestarts failed attempts when nobody asks it to stop', async () => {
+    const looping = new CrashLoopSpec();
+    const supervisor = new DynamicSupervisor({ maxRestarts: 500, clock: new ManualClock() }); // one window
+    await supervisor.startChild(looping);
+    looping.current.crash();
+    const exit = await supervisor.exited;
+    expect(exit).toMatchObject({ kind: 'crashed', error: { code: 'ERR_RESTART_INTENSITY', childId: 'looping' } });
+    expect(looping.failedAttempts).toBe(500);
+  });
 
   it('serves terminateChild between two attempts: the loop ends, the supervisor and its other children run on', async () => {
     const supervisor = new DynamicSupervisor({ maxRestarts });
