@@ -21,6 +21,7 @@ import {
 } from './child.js';
 import { ChildEntry, type ChildInfo, shouldRestart } from './child-entry.js';
 import { crashedExit, describeExit, type Exit, killedExit, shutdownExit } from './exit.js';
+import { nextTurn } from './mailbox.js';
 import { RestartIntensity } from './restart-intensity.js';
 import { shutdownChild } from './shutdown.js';
 import { SupervisorEventEmitter } from './supervisor-events.js';
@@ -213,8 +214,11 @@ export class DynamicSupervisor extends SupervisorEventEmitter implements ChildHa
   }
 
   #restartInBackground(entry: ChildEntry, exit: Exit): void {
+    // Each attempt waits for a turn of the event loop (OTP retries by a message to itself), so a stop(), a
+    // terminateChild() or a timer is served between two attempts however fast they fail.
+    const attempt = nextTurn().then(() => this.#restart(entry, exit));
     // #restart handles every expected failure; one that still throws is a bug, and a half-alive tree is worse.
-    this.#track(this.#restart(entry, exit)).catch((error) => {
+    this.#track(attempt).catch((error) => {
       this.kill();
       this.#finish(crashedExit(error));
     });

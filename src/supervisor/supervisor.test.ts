@@ -142,7 +142,7 @@ describe('restart intensity', () => {
     for (let crash = 0; crash < 3; crash++) {
       b.current.crash();
       await supervisor.settled();
-      clock.advance(1000);
+      clock.advance(1001); // a restart exactly periodMs old would still count
     }
     expect(supervisor.exit).toBeUndefined();
     expect(b.instances).toHaveLength(4);
@@ -158,7 +158,7 @@ describe('restart intensity', () => {
     await supervisor.settled();
     expect(supervisor.exit).toBeUndefined();
     expect(b.instances).toHaveLength(2);
-    clock.advance(5000); // those three restarts leave the window
+    clock.advance(5001); // those three restarts leave the window
     b.failNextStarts(new Error('never again'), new Error('never again'), new Error('never again'));
     b.current.crash();
     await supervisor.settled();

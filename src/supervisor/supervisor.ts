@@ -207,7 +207,7 @@ export class Supervisor extends SupervisorEventEmitter implements ChildHandle {
     this.announce('child:exited', { supervisorId: this.id, id: entry.id, exit });
     // Exits the supervisor caused itself (a stop, a sibling's restart) are not crashes.
     const isUnexpected = wasRunning && (this.#state === 'starting' || this.#state === 'running');
-    if (isUnexpected) this.#schedule(() => this.#handleExit(entry, exit));
+    if (isUnexpected) this.#scheduleRestart(entry, exit);
   }
 
   async #handleExit(entry: ChildEntry, exit: Exit): Promise<void> {
@@ -228,8 +228,7 @@ export class Supervisor extends SupervisorEventEmitter implements ChildHandle {
       const result = await this.#startChild(child);
       if (!result.ok) {
         // A failed restart counts as one more restart and is retried from the queue, never in a tight loop.
-        const failed = crashedExit(new ChildStartError(this.id, child.id, result.error));
-        this.#schedule(() => this.#handleExit(child, failed));
+        this.#scheduleRestart(child, crashedExit(new ChildStartError(this.id, child.id, result.error)));
         return;
       }
       this.announce('child:restarted', { supervisorId: this.id, id: child.id });
@@ -274,8 +273,15 @@ export class Supervisor extends SupervisorEventEmitter implements ChildHandle {
     this.#reporter.report(exit);
   }
 
-  #schedule(task: () => Promise<void>): void {
+  // As OTP's restart message to itself: each attempt waits behind what is queued, then for a turn of the event
+  // loop, so a stop(), a timer or a sibling's exit is served between two attempts however fast they fail.
+  #scheduleRestart(entry: ChildEntry, exit: Exit): void {
+    this.#schedule(() => this.#handleExit(entry, exit), 'nextTurn');
+  }
+
+  #schedule(task: () => Promise<void>, when: 'now' | 'nextTurn' = 'now'): void {
+    const posted = when === 'now' ? this.#mailbox.post(task) : this.#mailbox.postNextTurn(task);
     // Tasks handle every expected failure; one that still throws is a bug, and a half-alive tree is worse than a crash.
-    this.#mailbox.post(task).catch((error) => this.#killAll(crashedExit(error)));
+    posted.catch((error) => this.#killAll(crashedExit(error)));
   }
 }
