@@ -1,0 +1,105 @@
+// The doc test: every ```js block of README.md and docs/*.md (docs/api/ is generated, not written) runs as
+// pasted and exits 0 on its own, printing what its `console.log(x); // value` lines claim; every fragment
+// type-checks against the built package. Programs that talk to PostgreSQL or Redis are skipped with a message
+// when the local service is missing, and fail in CI. `npm test` builds the package first.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type DocBlock, extractDocBlocks } from './fixtures/doc-blocks.js';
+import { typecheckFragments } from './fixtures/doc-fragments.js';
+import {
+  blockFile,
+  concurrencyLimit,
+  judgeRun,
+  nodeOf,
+  repoRoot,
+  runProgram,
+  scratchFolder,
+  servicesOf,
+  writeBlocks,
+} from './fixtures/doc-programs.js';
+import { hasPostgres } from './fixtures/local-postgres.js';
+import { hasRedis } from './fixtures/local-redis.js';
+
+/** How long a program may take; a cluster limit's first use of a key pauses for its lease TTL (10 s). */
+const PROGRAM_BOUND_MS = 40_000;
+const isCi = process.env.CI === 'true';
+const slot = concurrencyLimit(3);
+
+const documents = ['README.md', ...readdirSync(join(repoRoot, 'docs')).filter((name) => name.endsWith('.md'))].map(
+  (name) => (name === 'README.md' ? name : `docs/${name}`),
+);
+
+if (!existsSync(join(repoRoot, 'dist/index.d.ts'))) {
+  throw new Error('the doc test needs the built package: run `npm run build` (npm test does)');
+}
+
+function missingService(block: DocBlock): string | undefined {
+  for (const service of servicesOf(block.code)) {
+    if (service === 'postgres' && !hasPostgres) return 'PostgreSQL at 127.0.0.1:5432 (PGHOST/PGUSER/PGDATABASE)';
+    if (service === 'redis' && !hasRedis) return 'Redis at 127.0.0.1:6379';
+  }
+  return undefined;
+}
+
+const documentBlocks = documents.map((doc) => {
+  const blocks = extractDocBlocks(readFileSync(join(repoRoot, doc), 'utf8'), doc);
+  const folder = scratchFolder(doc);
+  writeBlocks(folder, blocks);
+  return { doc, blocks, folder };
+});
+
+// One type-check of every fragment of every document (a TypeScript program per document would cost seconds each).
+let fragmentProblems: Map<DocBlock, string[]> | undefined;
+function fragmentProblemsOf(block: DocBlock): string[] {
+  fragmentProblems ??= typecheckFragments(
+    documentBlocks.flatMap(({ blocks, folder }) =>
+      blocks.filter((each) => each.role === 'fragment').map((each) => ({ block: each, folder })),
+    ),
+  );
+  return fragmentProblems.get(block) ?? [];
+}
+
+for (const { doc, blocks, folder } of documentBlocks) {
+  if (blocks.length === 0) continue;
+
+  describe(doc, () => {
+    for (const block of blocks.filter((each) => each.role === 'program')) {
+      const needs = block.nodeMajor > 20 ? ` on Node ${block.nodeMajor}` : '';
+      const name = `${doc}:${block.line} runs as pasted${needs}, exits 0 and prints what it claims`;
+      const test = block.knownFailure ? it.concurrent.fails : it.concurrent;
+      test(
+        `${name}${block.knownFailure ? ` (known failure: ${block.knownFailure})` : ''}`,
+        async (context) => {
+          const missing = missingService(block);
+          if (missing) {
+            if (isCi) throw new Error(`${doc}:${block.line} needs ${missing}, and CI must run every example`);
+            console.warn(`skipping ${doc}:${block.line}: it needs ${missing}`);
+            return context.skip();
+          }
+          const major = Math.max(block.nodeMajor, block.language === 'ts' ? 24 : 20);
+          const nodePath = await nodeOf(major);
+          if (!nodePath) {
+            if (isCi) throw new Error(`${doc}:${block.line} needs Node ${major} (npx -p node@${major}), not available`);
+            console.warn(`skipping ${doc}:${block.line}: Node ${major} is not available through npx`);
+            return context.skip();
+          }
+          const free = await slot();
+          try {
+            const run = await runProgram(folder, blockFile(block), nodePath, PROGRAM_BOUND_MS);
+            expect(judgeRun(block, run, PROGRAM_BOUND_MS), `${doc}:${block.line}`).toEqual([]);
+          } finally {
+            free();
+          }
+        },
+        4 * PROGRAM_BOUND_MS,
+      );
+    }
+
+    for (const block of blocks.filter((each) => each.role === 'fragment')) {
+      it(`${doc}:${block.line} is a fragment that type-checks against the built package`, () => {
+        expect(fragmentProblemsOf(block)).toEqual([]);
+      }, 60_000);
+    }
+  });
+}
