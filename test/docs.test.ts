@@ -66,10 +66,8 @@ for (const { doc, blocks, folder } of documentBlocks) {
   describe(doc, () => {
     for (const block of blocks.filter((each) => each.role === 'program')) {
       const needs = block.nodeMajor > 20 ? ` on Node ${block.nodeMajor}` : '';
-      const name = `${doc}:${block.line} runs as pasted${needs}, exits 0 and prints what it claims`;
-      const test = block.knownFailure ? it.concurrent.fails : it.concurrent;
-      test(
-        `${name}${block.knownFailure ? ` (known failure: ${block.knownFailure})` : ''}`,
+      it.concurrent(
+        `${doc}:${block.line} runs as pasted${needs}, exits 0 and prints what it claims`,
         async (context) => {
           const missing = missingService(block);
           if (missing) {
@@ -87,13 +85,26 @@ for (const { doc, blocks, folder } of documentBlocks) {
           const free = await slot();
           try {
             const run = await runProgram(folder, blockFile(block), nodePath, PROGRAM_BOUND_MS);
-            expect(judgeRun(block, run, PROGRAM_BOUND_MS), `${doc}:${block.line}`).toEqual([]);
+            const problems = judgeRun(block, run, PROGRAM_BOUND_MS);
+            if (block.knownFailure && problems.length > 0) {
+              // Reported, not failed, until the fix it waits for lands; then the marker comes off the document.
+              console.warn(`known failure ${doc}:${block.line} (${block.knownFailure}):\n${problems.join('\n')}`);
+              return context.skip();
+            }
+            expect(problems, `${doc}:${block.line}`).toEqual([]);
           } finally {
             free();
           }
         },
         4 * PROGRAM_BOUND_MS,
       );
+    }
+
+    for (const module of blocks.filter((each) => each.role === 'module')) {
+      it(`${doc}:${module.line} (${module.fileName}) is a module that one of the document's programs uses`, () => {
+        const users = blocks.filter((each) => each.role === 'program' && each.code.includes(`./${module.fileName}`));
+        expect(users.length, `no program of ${doc} imports or starts ./${module.fileName}`).toBeGreaterThan(0);
+      });
     }
 
     for (const block of blocks.filter((each) => each.role === 'fragment')) {
