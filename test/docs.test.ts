@@ -114,3 +114,16 @@ for (const { doc, blocks, folder } of documentBlocks) {
     }
   });
 }
+
+describe('README.md and docs/benchmarks.md', () => {
+  it("quote the same speed figures: every ratio README's speed section gives is one docs/benchmarks.md reports", () => {
+    const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Speed and reliability'), readme.indexOf('## Many pools'));
+    const benchmarks = readFileSync(join(repoRoot, 'docs/benchmarks.md'), 'utf8');
+    const ratios = section.match(/\d+(\.\d+)?×/g) ?? [];
+    expect(ratios.length).toBeGreaterThan(0);
+    expect(ratios.filter((ratio) => !new RegExp(`(^|[^\\d.])${ratio.replace('.', '\\.')}`).test(benchmarks))).toEqual(
+      [],
+    );
+  });
+});
