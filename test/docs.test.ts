@@ -116,14 +116,19 @@ for (const { doc, blocks, folder } of documentBlocks) {
 }
 
 describe('README.md and docs/benchmarks.md', () => {
-  it("quote the same speed figures: every ratio README's speed section gives is one docs/benchmarks.md reports", () => {
+  it("quote the same speed figures: every ratio README's speed section gives is in a table of docs/benchmarks.md", () => {
     const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
     const section = readme.slice(readme.indexOf('## Speed and reliability'), readme.indexOf('## Many pools'));
     const benchmarks = readFileSync(join(repoRoot, 'docs/benchmarks.md'), 'utf8');
+    // Table cells, as measured: prose there also mentions ranges of earlier runs, which README must not quote.
+    const tableCells = new Set(
+      benchmarks
+        .split('\n')
+        .filter((line) => line.startsWith('|'))
+        .flatMap((line) => line.match(/\d+(\.\d+)?×/g) ?? []),
+    );
     const ratios = section.match(/\d+(\.\d+)?×/g) ?? [];
     expect(ratios.length).toBeGreaterThan(0);
-    expect(ratios.filter((ratio) => !new RegExp(`(^|[^\\d.])${ratio.replace('.', '\\.')}`).test(benchmarks))).toEqual(
-      [],
-    );
+    expect(ratios.filter((ratio) => !tableCells.has(ratio))).toEqual([]);
   });
 });
