@@ -111,6 +111,17 @@ describe('running a sample document', () => {
     expect(judgeRun(hanging, run, 1000)[0]).toMatch(/did not exit on its own within 1000 ms/);
   });
 
+  it('catches a program that exits without stopping its pool', async () => {
+    const program =
+      "import { createPool, resourceWorker } from 'pooltoy';\n" +
+      "await createPool({ name: 'forgotten', size: 1, worker: resourceWorker({ create: () => ({}) }) });\n";
+    writeFileSync(join(folder, 'forgets-stop.mjs'), program);
+    const run = await runProgram(folder, 'forgets-stop.mjs', process.execPath, 20_000);
+    expect(judgeRun({ ...blocks[1]!, code: program }, run, 20_000)).toEqual([
+      'exited without stopping pool "forgotten"',
+    ]);
+  });
+
   it('catches a program that throws', async () => {
     writeFileSync(join(folder, 'throws.mjs'), "throw new Error('boom');\n");
     const run = await runProgram(folder, 'throws.mjs', process.execPath, 20_000);
