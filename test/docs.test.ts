@@ -3,7 +3,7 @@
 // type-checks against the built package. Programs that talk to PostgreSQL or Redis are skipped with a message
 // when the local service is missing, and fail in CI. `npm test` builds the package first.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { type DocBlock, extractDocBlocks } from './fixtures/doc-blocks.js';
 import { typecheckFragments } from './fixtures/doc-fragments.js';
@@ -117,6 +117,23 @@ for (const { doc, blocks, folder } of documentBlocks) {
     }
   });
 }
+
+describe('links', () => {
+  it.each(documents)('%s links only to files in this repository that exist', (doc) => {
+    // Code (fenced or inline) is not prose: `methods[method](...args)` is no link.
+    const text = readFileSync(join(repoRoot, doc), 'utf8')
+      .replace(/^```[\s\S]*?^```/gm, '')
+      .replace(/`[^`\n]*`/g, '');
+    const targets = [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((match) => match[1]!);
+    const local = targets.filter((target) => !/^([a-z]+:|#)/.test(target)).map((target) => target.split('#')[0]!);
+    const missing = local.filter(
+      (target) =>
+        !resolve(dirname(join(repoRoot, doc)), target).startsWith(repoRoot) ||
+        !existsSync(resolve(dirname(join(repoRoot, doc)), target)),
+    );
+    expect(missing).toEqual([]);
+  });
+});
 
 describe('README.md and docs/benchmarks.md', () => {
   it("quote the same speed figures: every ratio README's speed section gives is in a table of docs/benchmarks.md", () => {
