@@ -57,9 +57,10 @@ describe('extracting blocks', () => {
     expect(blocks[4]!.knownFailure).toBe('waits for a fix');
   });
 
-  it('refuses an unknown flag and a block never closed', () => {
+  it('refuses an unknown flag, a block never closed, and JavaScript fenced under another name', () => {
     expect(() => extractDocBlocks(`${fence}js fragmnet\nx\n${fence}\n`, 'bad.md')).toThrow(/unknown code block flag/);
     expect(() => extractDocBlocks(`${fence}js\nx\n`, 'bad.md')).toThrow(/never closed/);
+    expect(() => extractDocBlocks(`${fence}javascript\nx\n${fence}\n`, 'bad.md')).toThrow(/fence JavaScript as js/);
   });
 });
 
