@@ -1,6 +1,6 @@
 // Model-based property test: random sequences of checkouts (blocking, non-blocking, with timeouts, aborted),
 // checkins (valid, double, foreign), worker deaths (busy and idle), owner deaths and time passing, against a real
-// pool on a manual clock. After every settled step the invariants of SEMANTICS.md hold; once every client is gone
+// pool on a manual clock. After every settled step the invariants of docs/semantics.md hold; once every client is gone
 // the pool is back to `size` idle workers with every other resource destroyed exactly once.
 import { EventEmitter } from 'node:events';
 import fc from 'fast-check';

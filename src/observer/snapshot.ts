@@ -25,7 +25,7 @@ export interface WorkerSnapshot {
   readonly lease?: { readonly owner: string; readonly sinceMs: number };
 }
 
-/** A pool's status, per SEMANTICS.md, with the fields the observer charts. */
+/** A pool's status (docs/semantics.md), with the fields the observer charts. */
 export interface PoolStatusSnapshot {
   readonly state: 'ready' | 'overflow' | 'full';
   readonly idle: number;

@@ -1,5 +1,5 @@
-// Checkout admission and the life of a waiter: SEMANTICS.md's five steps in order, checkin, and a waiter giving up
-// (timeout, abort, owner gone) in O(1).
+// Checkout admission and the life of a waiter: the five steps of docs/semantics.md in order, checkin, and a waiter
+// giving up (timeout, abort, owner gone) in O(1).
 import { CheckoutTimeoutError, describeValue, PoolFullError, PoolStoppedError, QueueFullError } from '../errors.js';
 import { finishLease, Lease, type LeaseState, type ReleaseOptions } from './lease.js';
 import { describeOwner, endedOwnerReason, type Owner, watchOwner } from './owner-monitor.js';
@@ -8,7 +8,7 @@ import { grant, leaseWorker, pump, takeIdle } from './pump.js';
 import { Waiter } from './waiter.js';
 import { retire, returnWorker } from './worker-return.js';
 
-/** Check a worker out: an idle one at once, else wait per SEMANTICS.md's five steps. */
+/** Check a worker out: an idle one at once, else by the five steps of docs/semantics.md. */
 export function checkout<W>(
   s: PoolState<W>,
   timeoutMs: number,

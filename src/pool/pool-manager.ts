@@ -77,7 +77,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     return this.#state.status();
   }
 
-  /** Check a worker out: an idle one at once, else wait per SEMANTICS.md's five steps. */
+  /** Check a worker out: an idle one at once, else by the five steps of docs/semantics.md. */
   checkout(
     timeoutMs: number,
     block: boolean,

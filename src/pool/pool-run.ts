@@ -21,6 +21,11 @@ export function callWorker<R>(
   limits: CallLimits,
   config: PoolConfig<unknown>,
 ): Promise<R> {
+  // Aborted while the checkout resolved: an abort event already fired is never heard again, so look now.
+  if (limits.signal?.aborted) {
+    lease.release();
+    return Promise.reject(limits.signal.reason);
+  }
   if (
     limits.signal === undefined &&
     limits.runTimeoutMs === Number.POSITIVE_INFINITY &&

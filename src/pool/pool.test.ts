@@ -65,6 +65,17 @@ describe('run', () => {
     controller.abort(new Error('client left'));
     expect(await running).toEqual(new Error('client left'));
   });
+
+  it('rejects with the abort reason, and calls no worker, when the signal aborts before the call is sent', async () => {
+    const workers = controlledWorkers();
+    const { pool } = await startPool(workers);
+    const controller = new AbortController();
+    const running = pool.run('never sent', { signal: controller.signal }).catch((error: unknown) => error);
+    controller.abort(new Error('client left')); // the idle worker is granted, the call not yet made
+    expect(await running).toEqual(new Error('client left'));
+    expect(workers.handles[0]!.calls).toEqual([]);
+    expect(pool.status()).toMatchObject({ idle: 1, checkedOut: 0 });
+  });
 });
 
 describe('leases', () => {

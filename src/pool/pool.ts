@@ -85,7 +85,7 @@ export class Pool<W = unknown> {
     return this.#manager!;
   }
 
-  /** Check a worker out. Resolves with a lease; see SEMANTICS.md for the order of the rules. */
+  /** Check a worker out. Resolves with a lease; docs/semantics.md gives the order of the rules. */
   checkout(options?: CheckoutOptions): Promise<Lease<W>> {
     if (options === undefined)
       return this.#current.checkout(this.#config.checkoutTimeoutMs, true, undefined, undefined);

@@ -213,7 +213,8 @@ class CallSlot extends Child implements WorkerHandle<CallableWorker> {
   }
 
   // A slot stopped mid-call, or after a call of its was cut short (run timeout, abort), leaves a handler of unknown
-  // state in the shared worker: as SEMANTICS.md asks of any such worker, it is replaced — and its neighbours with it.
+  // state in the shared worker: as docs/semantics.md says of any such worker, it is replaced — and its neighbours
+  // with it.
   stop(): void {
     if (this.hasExited || this.#isLeaving) return;
     this.#isLeaving = true;
