@@ -58,11 +58,12 @@ export interface PoolOptions<W = unknown> {
   /** The longest wait between retries of a failing start. @default 10000 */
   readonly restartBackoffMaxMs?: number;
   /**
-   * This many failed starts within `restartPeriodMs`, with no success between, put the pool in fail-fast: checkouts
-   * that cannot be served at once reject with `WorkerStartError` instead of waiting out their timeout. @default 3
+   * More failed starts than this in a row, with no worker proving healthy between, put the pool in fail-fast:
+   * checkouts with no live worker to wait for reject with `WorkerStartError` instead of waiting out their timeout.
+   * @default 3
    */
   readonly maxRestarts?: number;
-  /** The window of `maxRestarts`. @default 5000 */
+  /** The window of `maxPoolRestarts`. @default 5000 */
   readonly restartPeriodMs?: number;
   /**
    * A worker has proved healthy once it has stayed up this long or a lease of it was checked in. A worker that exits

@@ -193,6 +193,24 @@ describe('failing fast', () => {
   });
 });
 
+describe('failing fast, however far apart the failures', () => {
+  it('counts failed starts in a row, not in a window: a loop whose backoff outgrew restartPeriodMs still fails fast', async () => {
+    const workers = controlledWorkers();
+    const { pool, clock } = await startPool(workers, { restartPeriodMs: 1000 });
+    (await pool.checkout()).release();
+    const failing = nextEvent(pool, 'pool:failing');
+    workers.handles[0]!.kill();
+    for (let start = 0; start < 3; start++) {
+      const failed = nextEvent(pool, 'worker:startFailed');
+      (await nextStart(workers)).fail(new Error('connection refused'));
+      clock.advance(5000); // each failure far outside the last one's restartPeriodMs
+      clock.advance((await failed).retryInMs);
+    }
+    expect((await failing).error).toBeInstanceOf(WorkerStartError);
+    await expect(pool.checkout()).rejects.toBeInstanceOf(WorkerStartError);
+  });
+});
+
 describe('minHealthyMs: 0 (Poolboy)', () => {
   it('replaces every death at once, early deaths in a row too', async () => {
     const workers = controlledWorkers();

@@ -84,7 +84,6 @@ export class PoolState<W = unknown> {
       initialMs: config.restartBackoffMs,
       maxMs: config.restartBackoffMaxMs,
       maxFailures: config.maxRestarts,
-      periodMs: config.restartPeriodMs,
     });
     this.leaks = !config.leakDetection
       ? undefined

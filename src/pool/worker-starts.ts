@@ -78,7 +78,7 @@ export function countFailedStart<W>(s: PoolState<W>, startError: WorkerStartErro
   s.lastStartError = startError;
   s.probation?.timer.cancel();
   s.probation = undefined;
-  const isPastIntensity = s.backoff.recordFailure(s.clock.now());
+  const isPastIntensity = s.backoff.recordFailure();
   let retryInMs = 0;
   if (s.phase === 'running' && s.backoffTimer === undefined) {
     retryInMs = s.backoff.nextDelayMs();
