@@ -80,12 +80,14 @@ export function checkinState<W>(s: PoolState<W>, state: LeaseState<W>, options: 
   worker.lease = undefined;
   s.checkedOut--;
   // The first checkin proves the worker healthy: its death from now on is not part of a crash loop.
-  if (!worker.provedHealthy) provedHealthy(s, worker);
+  const isFirstProof = !worker.provedHealthy;
+  if (isFirstProof) provedHealthy(s, worker);
   if (s.events.wantsCheckins) {
     s.events.emit('checkin:done', { workerId: worker.id, heldMs: s.time.now() - state.sinceMs });
   }
   if (options?.discard) retire(s, worker, 'discarded', options.graceMs ?? 0);
   else returnWorker(s, worker);
+  if (isFirstProof) pump(s); // a backoff the proof ended may leave starts to make
   s.maybeLeasesBack();
 }
 

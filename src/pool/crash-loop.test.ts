@@ -161,6 +161,9 @@ describe('failing fast', () => {
   it('refuses no checkout a live worker can serve when it is checked in; refuses once nothing live is left', async () => {
     const workers = controlledWorkers();
     const { pool, clock } = await startPool(workers, { size: 2 });
+    // Both workers proved healthy (served); one is held again, the other dies.
+    (await pool.checkout()).release();
+    (await pool.checkout()).release();
     const held = await pool.checkout();
     const spare = await pool.checkout();
     spare.release();

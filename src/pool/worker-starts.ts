@@ -109,6 +109,14 @@ export function provedHealthy<W>(s: PoolState<W>, worker: PooledWorker<W>): void
   }
   s.earlyDeaths = 0;
   s.backoff.recordSuccess();
+  // Starts work again: a retry still waiting out the old loop's (grown) backoff would leave clients waiting on it.
+  // The caller pumps.
+  s.backoffTimer?.cancel();
+  s.backoffTimer = undefined;
+  if (s.failingWith !== undefined) {
+    s.failingWith = undefined;
+    if (s.events.wants('pool:recovered')) s.events.emit('pool:recovered', {});
+  }
 }
 
 /**
@@ -130,7 +138,9 @@ function putOnProbation<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
     () =>
       s.guard(() => {
         s.probation = undefined;
-        if (!worker.hasExited) provedHealthy(s, worker);
+        if (worker.hasExited) return;
+        provedHealthy(s, worker);
+        pump(s);
       }),
     { unref: true },
   );

@@ -92,13 +92,25 @@ async function crashLoop() {
     const second = Math.floor((performance.now() - began) / 1000);
     startsBySecond[second] = (startsBySecond[second] ?? 0) + 1;
   });
+  const startMs = [];
+  pool.on('worker:started', (event) => startMs.push(event.startMs));
   const tally = new CallTally();
-  await runClients({ count: 10, seconds: 15, tally, step: () => pool.run('exit') });
+  const timeoutsAt = [];
+  const step = () =>
+    pool.run('exit').catch((error) => {
+      if (error.code === 'ERR_POOL_CHECKOUT_TIMEOUT') timeoutsAt.push(((performance.now() - began) / 1000).toFixed(1));
+      throw error;
+    });
+  await runClients({ count: 10, seconds: 15, tally, step });
   await pool.stop();
   const perSecond = Array.from({ length: 15 }, (_, second) => startsBySecond[second] ?? 0);
   const settledCodes = tally.count('ERR_WORKER_EXIT') + tally.count('ERR_WORKER_START');
   return {
-    lines: [tally.line(), `starts in each second: ${perSecond.join(' ')}`],
+    lines: [
+      tally.line(),
+      `starts in each second: ${perSecond.join(' ')}`,
+      `checkout timeouts at second: ${timeoutsAt.join(', ') || 'none'}; slowest start ${Math.round(Math.max(...startMs))} ms`,
+    ],
     checks: [
       ['every call settles', tally.settled === tally.started],
       ['each with WorkerExitError or WorkerStartError', settledCodes === tally.started],
