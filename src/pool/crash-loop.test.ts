@@ -157,6 +157,30 @@ describe('early deaths', () => {
   });
 });
 
+describe('a worker proving healthy', () => {
+  it('ends a pending backoff: the replacement starts at once, without waiting out the old loop', async () => {
+    const workers = controlledWorkers();
+    const { pool } = await startPool(workers, { size: 2 });
+    const [first, other] = workers.handles;
+    first!.die(); // early death 1: replaced at once
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    const retryInMs = await earlyDeathInARow(pool, workers); // early death 2: a backoff
+    expect(retryInMs).toBeGreaterThan(0);
+    await flush();
+    expect(workers.starts).toHaveLength(0);
+    // The other worker serves for the first time: starts work after all.
+    const starting = nextEvent(pool, 'worker:starting');
+    const lease = await pool.checkout();
+    expect(lease.workerId).toBe(other!.workerId);
+    lease.release();
+    await starting;
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 2 });
+  });
+});
+
 describe('failing fast', () => {
   it('refuses no checkout a live worker can serve when it is checked in; refuses once nothing live is left', async () => {
     const workers = controlledWorkers();
