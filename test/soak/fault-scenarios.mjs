@@ -3,6 +3,7 @@
 // terminated under load, a worker that exits on every call, a database down then up, a validate that hangs. Each
 // prints its figures and its checks; exits 1 if a check fails. Wall-clock rates belong here, never in tests.
 // Run: npm run faults [-- --only name,name]
+import { cpus, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { createPool, processWorker, resourceWorker } from 'pooltoy';
 import {
@@ -208,7 +209,10 @@ const needsPostgres = new Set(['pgTerminate', 'databaseDown']);
 const chosen = values.only ? values.only.split(',') : Object.keys(scenarios);
 const postgresUp = await hasPostgres();
 let failed = false;
-console.log(`fault scenarios, default options, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`);
+const load = () => `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`;
+console.log(
+  `fault scenarios, default options, ${new Date().toISOString().slice(0, 10)}, Node ${process.version}, ${load()}`,
+);
 for (const name of chosen) {
   if (needsPostgres.has(name) && !postgresUp) {
     console.log(`\n${name}: skipped, no PostgreSQL at 127.0.0.1:5432`);
@@ -223,4 +227,5 @@ for (const name of chosen) {
     failed ||= !ok;
   }
 }
+console.log(`\n${load()} at the end`);
 process.exit(failed ? 1 : 0);
