@@ -1,3 +1,4 @@
+// Over 250 lines: every option's doc, type, check and default stay in one file, one row each, so none is missed.
 // A pool's options: documented with their defaults, validated once, frozen into a PoolConfig the pool reads
 // without checking again. An unknown key is an error, never silently ignored (a typo must not mean a default).
 import { type Clock, systemClock } from './clock.js';

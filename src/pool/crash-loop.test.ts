@@ -1,3 +1,4 @@
+// Over 250 lines: one rule (deaths, early deaths, proof of health, fail-fast) and its cases read best in one file.
 // The crash-loop rule. Only a start that fails counts towards the restart intensity at once; a worker that dies
 // after it proved healthy (up minHealthyMs, or a lease of it checked in) is replaced at once; only early deaths in a
 // row (a crash loop) back off; and a checkout a live worker can serve is never refused. A manual clock and
