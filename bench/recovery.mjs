@@ -49,10 +49,10 @@ async function outcome(calls, killedAt) {
 const firstSeen = new WeakMap();
 
 /**
- * The pid, of those answering, first seen longest ago. PoolToy counts a worker that dies younger than
- * `minHealthyMs` (1 s) as a failed start and backs off before replacing it (a crash loop must not spin): the bench
- * kills a worker that has been up for a while, as "one of 4 idle workers" means, not the replacement of the last
- * round.
+ * The pid, of those answering, first seen longest ago. PoolToy counts deaths in a row of workers that never proved
+ * healthy (served a call, or stayed up `minHealthyMs`) as a crash loop and backs off before replacing them: the
+ * bench kills a worker that has been up for a while, as "one of 4 idle workers" means, not the replacement of the
+ * last round.
  */
 function oldest(pool, pids) {
   const seen = firstSeen.get(pool) ?? new Map();

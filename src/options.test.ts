@@ -25,8 +25,8 @@ const count = [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, '3', null];
 const cases: Record<string, { bad: unknown[]; good: unknown }> = {
   name: { bad: ['', 3, null], good: 'db' },
   worker: { bad: [null, {}, { kind: 'x' }, { start() {} }, 'resource'], good: worker },
-  size: { bad: count, good: 0 },
-  maxOverflow: { bad: count, good: 0 },
+  size: { bad: [...count, 10_001, 1e9], good: 10_000 },
+  maxOverflow: { bad: [...count, 10_001, 1e9], good: 10_000 },
   overflowTtlMs: { bad: duration, good: Number.POSITIVE_INFINITY },
   strategy: { bad: ['LIFO', 'random', 1, null], good: 'fifo' },
   checkoutTimeoutMs: { bad: duration, good: 0 },
@@ -45,6 +45,7 @@ const cases: Record<string, { bad: unknown[]; good: unknown }> = {
   maxRestarts: { bad: count, good: 0 },
   restartPeriodMs: { bad: finiteDuration, good: 1 },
   minHealthyMs: { bad: finiteDuration, good: 0 },
+  validateTimeoutMs: { bad: finiteDuration, good: 250 },
   maxPoolRestarts: { bad: count, good: 0 },
   clock: { bad: [null, {}, { now: () => 0 }, Date], good: new ManualClock() },
 };
@@ -64,6 +65,13 @@ describe('parsePoolOptions', () => {
       minHealthyMs: 1000,
       clock: systemClock,
     });
+  });
+
+  it('bounds a health check by the checkout it is for: validateTimeoutMs defaults to the smaller of 5000 and checkoutTimeoutMs', () => {
+    expect(parsePoolOptions({ worker }).validateTimeoutMs).toBe(5000);
+    expect(parsePoolOptions({ worker, checkoutTimeoutMs: 800 }).validateTimeoutMs).toBe(800);
+    expect(parsePoolOptions({ worker, checkoutTimeoutMs: Number.POSITIVE_INFINITY }).validateTimeoutMs).toBe(5000);
+    expect(parsePoolOptions({ worker, checkoutTimeoutMs: 800, validateTimeoutMs: 2000 }).validateTimeoutMs).toBe(2000);
   });
 
   it('returns a frozen config', () => {

@@ -1,3 +1,4 @@
+// Over 250 lines: every option's doc, type, check and default stay in one file, one row each, so none is missed.
 // A pool's options: documented with their defaults, validated once, frozen into a PoolConfig the pool reads
 // without checking again. An unknown key is an error, never silently ignored (a typo must not mean a default).
 import { type Clock, systemClock } from './clock.js';
@@ -16,9 +17,9 @@ export interface PoolOptions<W = unknown> {
   readonly name?: string;
   /** The kind of worker: `resourceWorker(...)`, `processWorker(...)`, `threadWorker(...)`, `commandWorker(...)`. */
   readonly worker: WorkerKind<W>;
-  /** Workers kept running at all times; 0 starts workers only on demand (all of them overflow). @default 5 */
+  /** Workers kept running at all times; 0 starts workers only on demand (all of them overflow). At most 10000. @default 5 */
   readonly size?: number;
-  /** Extra workers allowed under load, stopped again when the load goes. @default 5 (as many again as `size`) */
+  /** Extra workers allowed under load, stopped again when the load goes. At most 10000. @default 5 (as many again as `size`) */
   readonly maxOverflow?: number;
   /**
    * How long a surplus (overflow) worker stays idle before it is stopped. A short cooldown avoids Poolboy's churn of
@@ -58,18 +59,26 @@ export interface PoolOptions<W = unknown> {
   /** The longest wait between retries of a failing start. @default 10000 */
   readonly restartBackoffMaxMs?: number;
   /**
-   * This many failed starts within `restartPeriodMs`, with no success between, put the pool in fail-fast: checkouts
-   * that cannot be served at once reject with `WorkerStartError` instead of waiting out their timeout. @default 3
+   * More failed starts than this in a row, with no worker proving healthy between, put the pool in fail-fast:
+   * checkouts with no live worker to wait for reject with `WorkerStartError` instead of waiting out their timeout.
+   * @default 3
    */
   readonly maxRestarts?: number;
-  /** The window of `maxRestarts`. @default 5000 */
+  /** The window of `maxPoolRestarts`. @default 5000 */
   readonly restartPeriodMs?: number;
   /**
-   * A worker that exits unasked sooner than this after it became ready counts as a failed start: it feeds the
-   * restart backoff and `maxRestarts`, so a worker that crashes on its first call backs off and fails fast instead
-   * of being replaced in a tight loop. 0 turns the rule off (every death is replaced at once). @default 1000
+   * A worker has proved healthy once it has stayed up this long or a lease of it was checked in. A worker that exits
+   * unasked before it proved healthy is an *early death*: the first of a row is replaced at once, each further one
+   * (no worker proved healthy in between: a crash loop) counts as a failed start (backoff, `maxRestarts`). A death
+   * after a worker proved healthy is replaced at once. 0 turns the rule off: every death is replaced at once
+   * (Poolboy). @default 1000
    */
   readonly minHealthyMs?: number;
+  /**
+   * A `validate` health check not settled after this long counts as failed (the worker is retired, as after a
+   * throw or `false`). @default the smaller of 5000 and `checkoutTimeoutMs`
+   */
+  readonly validateTimeoutMs?: number;
   /** The pool supervisor restarts the manager and workers at most this often in `restartPeriodMs`. @default 3 */
   readonly maxPoolRestarts?: number;
   /**
@@ -106,13 +115,19 @@ export interface PoolConfig<W = unknown> {
   readonly maxRestarts: number;
   readonly restartPeriodMs: number;
   readonly minHealthyMs: number;
+  readonly validateTimeoutMs: number;
   readonly maxPoolRestarts: number;
   readonly callsPerWorker: number;
   readonly clock: Clock;
 }
 
+/** The most workers `size` (and, apart, `maxOverflow`) may ask for: a pool starts its `size` workers at once. */
+export const MAX_WORKERS = 10_000;
+
 /** The longest delay a timer can take (Node clamps longer ones to 1ms, so they are refused, not misread). */
 export const MAX_TIMER_MS = 2_147_483_647;
+
+const DEFAULT_VALIDATE_TIMEOUT_MS = 5000;
 
 const DURATION = `a number of ms from 0 to ${MAX_TIMER_MS}, or Infinity`;
 
@@ -123,6 +138,10 @@ const CALLABLE_KINDS = ['process', 'thread', 'command'];
 
 const count: Check = (value) =>
   Number.isInteger(value) && (value as number) >= 0 ? undefined : 'a non-negative integer';
+const workerCount: Check = (value) =>
+  Number.isInteger(value) && (value as number) >= 0 && (value as number) <= MAX_WORKERS
+    ? undefined
+    : `an integer from 0 to ${MAX_WORKERS}`;
 const positiveOrInfinity: Check = (value) =>
   value === Number.POSITIVE_INFINITY || (Number.isInteger(value) && (value as number) > 0)
     ? undefined
@@ -159,8 +178,8 @@ const rules: { readonly [K in keyof PoolConfig]: { readonly check: Check; readon
         ? undefined
         : 'a worker kind ({ kind, start }), e.g. resourceWorker({ create })',
   },
-  size: { check: count, fallback: 5 },
-  maxOverflow: { check: count, fallback: 5 },
+  size: { check: workerCount, fallback: 5 },
+  maxOverflow: { check: workerCount, fallback: 5 },
   overflowTtlMs: { check: duration, fallback: 10_000 },
   strategy: { check: oneOf('lifo', 'fifo'), fallback: 'lifo' },
   checkoutTimeoutMs: { check: duration, fallback: 5000 },
@@ -182,6 +201,8 @@ const rules: { readonly [K in keyof PoolConfig]: { readonly check: Check; readon
   maxRestarts: { check: count, fallback: 3 },
   restartPeriodMs: { check: finiteDuration, fallback: 5000 },
   minHealthyMs: { check: finiteDuration, fallback: 1000 },
+  // No fallback here: its default depends on checkoutTimeoutMs (filled in below).
+  validateTimeoutMs: { check: (value) => (value === undefined ? undefined : finiteDuration(value)) },
   maxPoolRestarts: { check: count, fallback: 3 },
   callsPerWorker: {
     check: (value) => (Number.isInteger(value) && (value as number) >= 1 ? undefined : 'an integer >= 1'),
@@ -212,7 +233,7 @@ export function parsePoolOptions<W>(options: PoolOptions<W>): PoolConfig<W> {
   const config: Record<string, unknown> = {};
   for (const [key, rule] of Object.entries(rules) as [keyof PoolConfig, { check: Check; fallback?: unknown }][]) {
     const given = (options as unknown as Record<string, unknown>)[key];
-    if (given === undefined && !('fallback' in rule))
+    if (given === undefined && !('fallback' in rule) && key !== 'validateTimeoutMs')
       throw new InvalidPoolOptionError(key, 'a value (required)', given);
     const value = given === undefined ? rule.fallback : given;
     const expected = rule.check(value);
@@ -226,6 +247,8 @@ export function parsePoolOptions<W>(options: PoolOptions<W>): PoolConfig<W> {
       config.restartBackoffMaxMs,
     );
   }
+  // A health check must not outwait the checkout it is for.
+  config.validateTimeoutMs ??= Math.min(DEFAULT_VALIDATE_TIMEOUT_MS, config.checkoutTimeoutMs as number);
   const kind = (config.worker as WorkerKind).kind;
   // Slots share a worker through its call channel; a resource is one object its client uses alone.
   if ((config.callsPerWorker as number) > 1 && !CALLABLE_KINDS.includes(kind)) {

@@ -17,8 +17,8 @@ const isTimer = (value: unknown) => typeof value === 'number' && value >= 0 && v
 const isDurationOrInfinity = (value: unknown) => isTimer(value) || value === Number.POSITIVE_INFINITY;
 const isValid: Record<string, (value: unknown) => boolean> = {
   name: (value) => typeof value === 'string' && value !== '',
-  size: isCount,
-  maxOverflow: isCount,
+  size: (value) => isCount(value) && (value as number) <= 10_000, // a pool starts its size at once: bounded
+  maxOverflow: (value) => isCount(value) && (value as number) <= 10_000,
   overflowTtlMs: isDurationOrInfinity,
   strategy: (value) => value === 'lifo' || value === 'fifo',
   checkoutTimeoutMs: isDurationOrInfinity,
@@ -37,6 +37,7 @@ const isValid: Record<string, (value: unknown) => boolean> = {
   maxRestarts: isCount,
   restartPeriodMs: isTimer,
   maxPoolRestarts: isCount,
+  validateTimeoutMs: isTimer,
   clock: (value) =>
     typeof value === 'object' &&
     value !== null &&
@@ -57,7 +58,9 @@ const anyValue = fc.oneof(
     0.5,
     1,
     99,
+    10_000,
     10_001,
+    1e9,
     MAX_TIMER_MS,
     MAX_TIMER_MS + 1,
     '',
@@ -108,6 +111,18 @@ describe('createPool options', () => {
       }),
       { numRuns: 600 },
     );
+  });
+
+  it('refuses a size or maxOverflow above 10000 before any worker starts, so a typo cannot freeze the process', async () => {
+    const resources = killableResources();
+    for (const option of ['size', 'maxOverflow']) {
+      const error = await createPool({ worker: resources.kind, [option]: 1e9 }).catch(
+        (rejection: unknown) => rejection,
+      );
+      expect(error).toBeInstanceOf(InvalidPoolOptionError);
+      expect(error).toMatchObject({ option, expected: 'an integer from 0 to 10000', got: 1e9 });
+    }
+    expect(resources.created).toHaveLength(0);
   });
 
   it('refuses an unknown key, however it is spelled, naming it', () => {

@@ -30,9 +30,7 @@ const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.
 const pools: Pool<CallableWorker>[] = [];
 
 async function pool(options: PoolOptions<CallableWorker>): Promise<Pool<CallableWorker>> {
-  // These workers die young on purpose, one after another: counted as failed starts (minHealthyMs) they would put
-  // the pool in fail-fast, which is tried elsewhere; here every death must be replaced at once.
-  const created = await createPool({ size: 1, maxOverflow: 0, stopTimeoutMs: 2000, minHealthyMs: 0, ...options });
+  const created = await createPool({ size: 1, maxOverflow: 0, stopTimeoutMs: 2000, ...options });
   pools.push(created);
   return created;
 }

@@ -230,7 +230,8 @@ describe('pool model', () => {
       fc.asyncProperty(poolShape, commands, async (shape, cmds) => {
         const clock = new ManualClock();
         const resources = killableResources();
-        // minHealthyMs: 0, since kills come at any time, also right after a start: the crash-loop rule has its own tests.
+        // minHealthyMs: 0 (Poolboy), since kills come at any time, also twice in a row at workers that never served:
+        // a crash loop by the rule, which has its own tests (src/pool/crash-loop.test.ts).
         const pool = await createPool({ name: 'model', worker: resources.kind, clock, minHealthyMs: 0, ...shape });
         const real: Real = { pool, resources, clock, ...shape, held: [], waiting: [] };
         try {

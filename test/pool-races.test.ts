@@ -21,8 +21,7 @@ async function startPool(
   workers: ControlledWorkers,
   options: Omit<PoolOptions<CallableWorker>, 'worker'>,
 ): Promise<Pool<CallableWorker>> {
-  // The clock does not move, so every death would be young: these races are about replacement, not crash loops.
-  const creating = createPool({ name: 'race', worker: workers.kind, minHealthyMs: 0, ...options });
+  const creating = createPool({ name: 'race', worker: workers.kind, ...options });
   for (let i = 0; i < (options.size ?? 5); i++) (await nextStart(workers)).succeed();
   const pool = await creating;
   pools.push(pool);

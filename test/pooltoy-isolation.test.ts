@@ -87,13 +87,12 @@ describe('a pool whose manager crashes', () => {
   });
 
   it('is removed past its restart intensity, with pool:failed saying why, and neighbours keep serving', async () => {
-    // Time stands still: every restart falls within the window. The victim dies at age 0, which would count as a
-    // failed start (a backoff timer this clock never fires) without minHealthyMs: 0.
+    // Time stands still: every restart falls within the window.
     const clock = new ManualClock();
     toy = await PoolToy.start({
       clock,
       pools: {
-        db: { worker: crasher.kind, size: 2, maxPoolRestarts: 1, minHealthyMs: 0 },
+        db: { worker: crasher.kind, size: 2, maxPoolRestarts: 1 },
         hash: { worker: processWorker(fixture('echo')), size: 1, maxOverflow: 0 },
       },
     });
@@ -127,7 +126,7 @@ describe('a pool whose manager crashes', () => {
     const clock = new ManualClock();
     toy = await PoolToy.start({
       clock,
-      pools: { db: { worker: crasher.kind, size: 1, maxPoolRestarts: 1, restartPeriodMs: 5000, minHealthyMs: 0 } },
+      pools: { db: { worker: crasher.kind, size: 1, maxPoolRestarts: 1, restartPeriodMs: 5000 } },
     });
     const tree = toy;
     const restarts: number[] = [];
@@ -149,7 +148,7 @@ describe('a failed pool', () => {
   it('can be started again by name with restartPool', async () => {
     toy = await PoolToy.start({
       clock: new ManualClock(),
-      pools: { db: { worker: crasher.kind, maxPoolRestarts: 0, minHealthyMs: 0 } },
+      pools: { db: { worker: crasher.kind, maxPoolRestarts: 0 } },
     });
     const failed = once(toy, 'pool:failed');
     crashOnNextStart(toy, 'db', 1);

@@ -73,8 +73,7 @@ describe('pool.run with callsPerWorker', () => {
 
 describe('worker deaths', () => {
   it('replaces every slot of a killed process, rejects its calls with one WorkerExitError, and serves again', async () => {
-    // A death younger than minHealthyMs counts as a crash loop once per slot; this test kills on purpose.
-    const processes = await pool({ worker: processWorker(gather), size: 4, callsPerWorker: 4, minHealthyMs: 0 });
+    const processes = await pool({ worker: processWorker(gather), size: 4, callsPerWorker: 4 });
     const [pid] = processes.workers().map((row) => row.pid);
     const leases = await Promise.all([1, 2, 3, 4].map(() => processes.checkout()));
     const calls = leases.map((lease) => lease.worker.call(gathering(5)).catch((error: unknown) => error));
@@ -95,13 +94,11 @@ describe('worker deaths', () => {
 
   it('takes the shared worker down with a slot whose call timed out, and its neighbour call with it', async () => {
     const clock = new ManualClock();
-    // minHealthyMs: 0, since the manual clock never moves far enough for any death to count as healthy.
     const threads = await pool({
       worker: threadWorker(gather, { clock }),
       size: 2,
       callsPerWorker: 2,
       clock,
-      minHealthyMs: 0,
     });
     const [neighbour, timed] = await Promise.all([threads.checkout(), threads.checkout()]);
     const [threadId] = threads.workers().map((row) => row.threadId);

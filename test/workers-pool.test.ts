@@ -122,9 +122,7 @@ describe('worker death', () => {
   ];
 
   it.each(deaths)('rejects the run and replaces the worker after $path', async ({ kind, payload, error }) => {
-    // Each worker dies on its first call, younger than minHealthyMs: off here, since this table is about the death
-    // paths; the crash-loop backoff has its own tests (pool-crash-loop.test.ts).
-    const workers = await pool({ worker: kind(), size: 2, minHealthyMs: 0 });
+    const workers = await pool({ worker: kind(), size: 2 });
     const exited = next(workers, 'worker:exited');
     const rejection = await workers.run(payload).catch((e: unknown) => e);
     expect(rejection).toBeInstanceOf(WorkerExitError);

@@ -7,6 +7,7 @@ import type { PoolState } from './pool-state.js';
 import { grant, leaseWorker, pump, takeIdle } from './pump.js';
 import { Waiter } from './waiter.js';
 import { retire, returnWorker } from './worker-return.js';
+import { provedHealthy } from './worker-starts.js';
 
 /** Check a worker out: an idle one at once, else by the five steps of docs/semantics.md. */
 export function checkout<W>(
@@ -28,7 +29,8 @@ export function checkout<W>(
     return Promise.resolve(leaseWorker(s, worker, owner, undefined, stack));
   }
   if (worker === undefined) {
-    if (s.failingWith !== undefined) return refuse(s, s.failingWith);
+    // Failing fast: refused only when no live worker can serve it when checked in (only starts, which keep failing).
+    if (s.failingWith !== undefined && s.live === s.starting) return refuse(s, s.failingWith);
     const willHaveWorker = s.starting > s.waiting.size || s.live < s.maxLive;
     if (!willHaveWorker && !block) return refuse(s, new PoolFullError(s.config.name, s.status()));
     if (!willHaveWorker && s.waiting.size >= s.config.maxWaiting) {
@@ -77,11 +79,15 @@ export function checkinState<W>(s: PoolState<W>, state: LeaseState<W>, options: 
   const worker = state.pooledWorker;
   worker.lease = undefined;
   s.checkedOut--;
+  // The first checkin proves the worker healthy: its death from now on is not part of a crash loop.
+  const isFirstProof = !worker.provedHealthy;
+  if (isFirstProof) provedHealthy(s, worker);
   if (s.events.wantsCheckins) {
     s.events.emit('checkin:done', { workerId: worker.id, heldMs: s.time.now() - state.sinceMs });
   }
   if (options?.discard) retire(s, worker, 'discarded', options.graceMs ?? 0);
   else returnWorker(s, worker);
+  if (isFirstProof) pump(s); // a backoff the proof ended may leave starts to make
   s.maybeLeasesBack();
 }
 

@@ -1,6 +1,8 @@
-// A worker that starts and then dies at once (on its first call, or right after it is ready) is a crash loop, not
-// a string of independent deaths: younger than minHealthyMs, a death counts as a failed start. A manual clock and
-// hand-driven workers.
+// Over 250 lines: one rule (deaths, early deaths, proof of health, fail-fast) and its cases read best in one file.
+// The crash-loop rule. Only a start that fails counts towards the restart intensity at once; a worker that dies
+// after it proved healthy (up minHealthyMs, or a lease of it checked in) is replaced at once; only early deaths in a
+// row (a crash loop) back off; and a checkout a live worker can serve is never refused. A manual clock and
+// hand-driven workers: no wall-clock waits.
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ControlledWorkers, controlledWorkers, nextStart } from '../../test/fixtures/controlled-workers.js';
 import { ManualClock } from '../clock.js';
@@ -20,17 +22,19 @@ afterEach(async () => {
 const crashLoopOptions = {
   size: 1,
   maxOverflow: 0,
-  minHealthyMs: 1000,
   maxRestarts: 2,
-  restartPeriodMs: 5000,
   restartBackoffMs: 100,
   restartBackoffMaxMs: 1000,
 } satisfies Omit<PoolOptions<CallableWorker>, 'worker'>;
 
-async function startPool(workers: ControlledWorkers): Promise<{ pool: Pool<CallableWorker>; clock: ManualClock }> {
+async function startPool(
+  workers: ControlledWorkers,
+  options: Omit<PoolOptions<CallableWorker>, 'worker'> = {},
+): Promise<{ pool: Pool<CallableWorker>; clock: ManualClock }> {
   const clock = new ManualClock();
-  const creating = createPool({ name: 'loop', worker: workers.kind, clock, ...crashLoopOptions });
-  (await nextStart(workers)).succeed();
+  const size = options.size ?? 1;
+  const creating = createPool({ name: 'loop', worker: workers.kind, clock, ...crashLoopOptions, ...options });
+  for (let started = 0; started < size; started++) (await nextStart(workers)).succeed();
   const pool = await creating;
   pools.push(pool);
   return { pool, clock };
@@ -42,21 +46,56 @@ const nextEvent = <K extends PoolEventName>(pool: Pool<CallableWorker>, name: K)
 /** Let the worker supervisor's promise ticks run: a start the pool asked for shows up in `workers.starts`. */
 const flush = () => new Promise<void>((resolve) => setImmediate(resolve));
 
-/** The newest worker dies, and the pool's answer: the backoff before the next start. */
-async function youngDeath(pool: Pool<CallableWorker>, workers: ControlledWorkers): Promise<number> {
+/** The newest worker dies young, again: the pool's answer is the backoff before the next start. */
+async function earlyDeathInARow(pool: Pool<CallableWorker>, workers: ControlledWorkers): Promise<number> {
   const failed = nextEvent(pool, 'worker:startFailed');
   workers.handles.at(-1)!.die(new Error('segfault on the first call'));
   const { retryInMs, error } = await failed;
   expect(error).toBeInstanceOf(WorkerStartError);
-  expect((error as Error).message).toMatch(/before minHealthyMs \(1000ms\): segfault on the first call/);
+  expect((error as Error).message).toMatch(/before it proved healthy .*: segfault on the first call/);
   return retryInMs;
 }
 
-describe('a worker that dies younger than minHealthyMs', () => {
-  it('is replaced only after the start backoff, not at once', async () => {
+describe('a worker that dies after it proved healthy', () => {
+  it('is replaced at once however young, once a lease of it was checked in', async () => {
+    const workers = controlledWorkers();
+    const { pool } = await startPool(workers);
+    for (let kill = 0; kill < 10; kill++) {
+      (await pool.checkout()).release(); // the worker served: it is healthy
+      const starting = nextEvent(pool, 'worker:starting');
+      workers.handles.at(-1)!.kill(); // a SIGKILL on a clock that never moved: every worker is young
+      await starting;
+      (await nextStart(workers)).succeed();
+    }
+    expect(workers.handles).toHaveLength(11);
+    await pool.settled();
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
+  });
+
+  it('is replaced at once once it has stayed up minHealthyMs', async () => {
     const workers = controlledWorkers();
     const { pool, clock } = await startPool(workers);
-    const retryInMs = await youngDeath(pool, workers);
+    workers.handles[0]!.die(); // the first early death is replaced at once
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    clock.advance(1000); // minHealthyMs
+    const starting = nextEvent(pool, 'worker:starting');
+    workers.handles[1]!.die();
+    await starting;
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
+  });
+});
+
+describe('early deaths', () => {
+  it('replaces the first of a row at once, and backs off from the second with no healthy worker between', async () => {
+    const workers = controlledWorkers();
+    const { pool, clock } = await startPool(workers);
+    workers.handles[0]!.kill();
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    const retryInMs = await earlyDeathInARow(pool, workers);
     expect(retryInMs).toBeGreaterThanOrEqual(50);
     await flush();
     expect(workers.starts).toHaveLength(0);
@@ -67,7 +106,7 @@ describe('a worker that dies younger than minHealthyMs', () => {
     expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
   });
 
-  it('keeps starts bounded in a window while every new worker dies at once, then recovers', async () => {
+  it('keep starts bounded in a window while every new worker dies at once, then the pool recovers', async () => {
     const workers = controlledWorkers();
     const { pool, clock } = await startPool(workers);
     let starts = 0;
@@ -82,7 +121,8 @@ describe('a worker that dies younger than minHealthyMs', () => {
     // Without the rule this is a tight loop; with it the backoff (50–100, 100–200, … up to 1000ms) allows ~10.
     expect(starts).toBeGreaterThanOrEqual(4);
     expect(starts).toBeLessThanOrEqual(12);
-    await expect(pool.checkout({ block: false })).rejects.toBeInstanceOf(WorkerStartError);
+    // Nothing live to wait for: a checkout hears why at once.
+    await expect(pool.checkout()).rejects.toBeInstanceOf(WorkerStartError);
     // The fault is gone: the next start stays up, and serves.
     const recovered = nextEvent(pool, 'pool:recovered');
     clock.advance(1000);
@@ -93,51 +133,122 @@ describe('a worker that dies younger than minHealthyMs', () => {
     lease.release();
   });
 
-  it('fails fast past maxRestarts: queued and new checkouts reject with WorkerStartError, its cause the crash', async () => {
+  it('reset once a worker has stayed up minHealthyMs: a new loop starts from the first step of the backoff', async () => {
     const workers = controlledWorkers();
     const { pool, clock } = await startPool(workers);
-    for (let death = 1; death <= 2; death++) {
-      clock.advance(await youngDeath(pool, workers));
-      (await nextStart(workers)).succeed();
-      await pool.settled();
-    }
-    const held = await pool.checkout();
-    const queued = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
-    await youngDeath(pool, workers);
-    expect(held.isActive).toBe(false);
-    const rejection = await queued;
-    expect(rejection).toBeInstanceOf(WorkerStartError);
-    expect((rejection as Error).cause).toEqual(new Error('segfault on the first call'));
-    await expect(pool.checkout()).rejects.toBeInstanceOf(WorkerStartError);
-  });
-
-  it('resets the backoff once a worker has stayed up minHealthyMs, so a later death is replaced at once', async () => {
-    const workers = controlledWorkers();
-    const { pool, clock } = await startPool(workers);
-    clock.advance(await youngDeath(pool, workers));
+    workers.handles[0]!.die();
     (await nextStart(workers)).succeed();
     await pool.settled();
-    clock.advance(1000);
+    clock.advance(await earlyDeathInARow(pool, workers));
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    clock.advance(1000); // the new worker stays up minHealthyMs: healthy, the row is over
     const starting = nextEvent(pool, 'worker:starting');
-    workers.handles.at(-1)!.die(); // a death at 1000ms of age: healthy, not part of a loop
+    workers.handles.at(-1)!.die();
     await starting;
     (await nextStart(workers)).succeed();
     await pool.settled();
-    expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
-    // A new loop starts from the first step of the backoff (50–100ms), not from where the old one left off.
-    expect(await youngDeath(pool, workers)).toBeLessThan(100);
+    // One early death is replaced at once again; the second backs off from the first step (50–100ms).
+    const again = nextEvent(pool, 'worker:starting');
+    workers.handles.at(-1)!.die();
+    await again;
+    (await nextStart(workers)).succeed();
+    await pool.settled();
+    expect(await earlyDeathInARow(pool, workers)).toBeLessThanOrEqual(100);
   });
 });
 
-describe('minHealthyMs: 0', () => {
-  it('replaces a worker that died at once without a backoff', async () => {
+describe('a worker proving healthy', () => {
+  it('ends a pending backoff: the replacement starts at once, without waiting out the old loop', async () => {
     const workers = controlledWorkers();
-    const clock = new ManualClock();
-    const creating = createPool({ name: 'off', worker: workers.kind, clock, ...crashLoopOptions, minHealthyMs: 0 });
+    const { pool } = await startPool(workers, { size: 2 });
+    const [first, other] = workers.handles;
+    first!.die(); // early death 1: replaced at once
     (await nextStart(workers)).succeed();
-    pools.push(await creating);
-    workers.handles[0]!.die();
+    await pool.settled();
+    const retryInMs = await earlyDeathInARow(pool, workers); // early death 2: a backoff
+    expect(retryInMs).toBeGreaterThan(0);
+    await flush();
+    expect(workers.starts).toHaveLength(0);
+    // The other worker serves for the first time: starts work after all.
+    const starting = nextEvent(pool, 'worker:starting');
+    const lease = await pool.checkout();
+    expect(lease.workerId).toBe(other!.workerId);
+    lease.release();
+    await starting;
     (await nextStart(workers)).succeed();
-    expect(workers.handles).toHaveLength(2);
+    await pool.settled();
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 2 });
+  });
+});
+
+describe('failing fast', () => {
+  it('refuses no checkout a live worker can serve when it is checked in; refuses once nothing live is left', async () => {
+    const workers = controlledWorkers();
+    const { pool, clock } = await startPool(workers, { size: 2 });
+    // Both workers proved healthy (served); one is held again, the other dies.
+    (await pool.checkout()).release();
+    (await pool.checkout()).release();
+    const held = await pool.checkout();
+    const spare = await pool.checkout();
+    spare.release();
+    // The spare worker dies after it proved healthy; its replacements fail to start, past maxRestarts (2).
+    const failing = nextEvent(pool, 'pool:failing');
+    workers.handles.find((handle) => handle.workerId === spare.workerId)!.kill();
+    for (let start = 0; start < 3; start++) {
+      const failed = nextEvent(pool, 'worker:startFailed');
+      (await nextStart(workers)).fail(new Error('connection refused'));
+      clock.advance((await failed).retryInMs);
+    }
+    await failing;
+    // A busy worker lives: the checkout waits for it rather than hear WorkerStartError.
+    const waiting = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    await flush();
+    expect(pool.status().waiting).toBe(1);
+    held.release();
+    const served = await waiting;
+    expect(served.workerId).toBe(held.workerId);
+    // The last live worker dies: a waiter has nothing left to wait for, and hears why at once.
+    const next = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    await flush();
+    const exited = nextEvent(pool, 'worker:exited');
+    workers.handles.find((handle) => handle.workerId === held.workerId)!.kill();
+    await exited;
+    const rejection = await next.catch((error: unknown) => error);
+    expect(rejection).toBeInstanceOf(WorkerStartError);
+    expect((rejection as Error).cause).toEqual(new Error('connection refused'));
+    await expect(pool.checkout()).rejects.toBeInstanceOf(WorkerStartError);
+  });
+});
+
+describe('failing fast, however far apart the failures', () => {
+  it('counts failed starts in a row, not in a window: a loop whose backoff outgrew restartPeriodMs still fails fast', async () => {
+    const workers = controlledWorkers();
+    const { pool, clock } = await startPool(workers, { restartPeriodMs: 1000 });
+    (await pool.checkout()).release();
+    const failing = nextEvent(pool, 'pool:failing');
+    workers.handles[0]!.kill();
+    for (let start = 0; start < 3; start++) {
+      const failed = nextEvent(pool, 'worker:startFailed');
+      (await nextStart(workers)).fail(new Error('connection refused'));
+      clock.advance(5000); // each failure far outside the last one's restartPeriodMs
+      clock.advance((await failed).retryInMs);
+    }
+    expect((await failing).error).toBeInstanceOf(WorkerStartError);
+    await expect(pool.checkout()).rejects.toBeInstanceOf(WorkerStartError);
+  });
+});
+
+describe('minHealthyMs: 0 (Poolboy)', () => {
+  it('replaces every death at once, early deaths in a row too', async () => {
+    const workers = controlledWorkers();
+    const { pool } = await startPool(workers, { minHealthyMs: 0 });
+    for (let death = 0; death < 5; death++) {
+      workers.handles.at(-1)!.die();
+      (await nextStart(workers)).succeed();
+    }
+    expect(workers.handles).toHaveLength(6);
+    await pool.settled();
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
   });
 });

@@ -16,7 +16,6 @@ describe('a pool whose supervisor gave up', () => {
       size: 1,
       maxOverflow: 1,
       maxPoolRestarts: 1,
-      minHealthyMs: 0,
       clock: new ManualClock(),
     });
     const held = await pool.checkout();

@@ -23,7 +23,6 @@ async function newPool(name: string, clock = new ManualClock()) {
     size: 1,
     maxOverflow: 1,
     overflowTtlMs: 0,
-    minHealthyMs: 0,
     clock,
   });
   pools.push(pool);

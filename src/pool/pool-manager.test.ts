@@ -97,7 +97,6 @@ describe('start failures', () => {
       maxRestarts: 1,
       restartBackoffMs: 100,
       restartBackoffMaxMs: 100,
-      minHealthyMs: 0, // the worker dies at once on a clock that does not move: only start failures count here
     });
     const lease = await pool.checkout();
     const waiter = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });

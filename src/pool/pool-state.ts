@@ -57,8 +57,10 @@ export class PoolState<W = unknown> {
   /** The last worker whose start began: a recycled worker waits for it (capacity never dips). */
   lastStarted: PooledWorker<W> | undefined;
   backoffTimer: Timer | undefined;
-  /** The worker whose staying up `minHealthyMs` resets the backoff. */
+  /** The worker whose staying up `minHealthyMs` proves it healthy (and resets the backoff). */
   probation: { readonly worker: PooledWorker<W>; readonly timer: Timer } | undefined;
+  /** Workers that died before they proved healthy, in a row (no worker proved healthy since): a crash loop past 1. */
+  earlyDeaths = 0;
   /** Set while past the restart intensity: checkouts that cannot be served at once reject with it. */
   failingWith: WorkerStartError | undefined;
   lastStartError: WorkerStartError | undefined;
@@ -82,7 +84,6 @@ export class PoolState<W = unknown> {
       initialMs: config.restartBackoffMs,
       maxMs: config.restartBackoffMaxMs,
       maxFailures: config.maxRestarts,
-      periodMs: config.restartPeriodMs,
     });
     this.leaks = !config.leakDetection
       ? undefined

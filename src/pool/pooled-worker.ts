@@ -27,6 +27,8 @@ export class PooledWorker<W = unknown> implements IdleNode<PooledWorker<W>> {
   timer: Timer | undefined;
   /** A recycled worker that waits for this one's start to settle before it is stopped (capacity never dips). */
   retiree: PooledWorker<W> | undefined;
+  /** It stayed up `minHealthyMs` or a lease of it was checked in: a death now is not part of a crash loop. */
+  provedHealthy = false;
   /** The manager has learned of its exit; nothing may touch it again. */
   hasExited = false;
   idlePrevious: PooledWorker<W> | undefined;

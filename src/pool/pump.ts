@@ -1,6 +1,8 @@
 // The pump: the one place a worker changes hands (its short cut, maybeHandToOldestWaiter, included). Checkin, a finished start, a death, a waiter giving up, a
 // cooldown's end and a backoff's end all end by calling it; it serves the oldest waiters from the idle workers,
 // then starts what is missing (`size` workers, and one per waiter no start in progress will serve).
+import { WorkerStartError } from '../errors.js';
+import { rejectWaiter } from './checkout-admission.js';
 import { DetachedLeaseState, Lease, type LeaseState, PooledLease } from './lease.js';
 import { type Owner, watchOwner } from './owner-monitor.js';
 import type { PoolState } from './pool-state.js';
@@ -8,7 +10,7 @@ import type { PooledWorker } from './pooled-worker.js';
 import type { Waiter } from './waiter.js';
 import { revokeLease } from './worker-exits.js';
 import { retire, returnWorker } from './worker-return.js';
-import { startWorker } from './worker-starts.js';
+import { countFailedStart, startWorker } from './worker-starts.js';
 
 /** Give idle workers to the oldest live waiters, then start what is missing. The only place a waiter is served. */
 export function pump<W>(s: PoolState<W>): void {
@@ -18,15 +20,28 @@ export function pump<W>(s: PoolState<W>): void {
     if (worker === undefined) break;
     grant(s, waiting.oldest!, worker);
   }
+  if (s.failingWith !== undefined) {
+    failOrProbe(s);
+    return;
+  }
   if (s.phase !== 'running' || s.backoffTimer !== undefined) return;
   // Keep `size` workers, and start one for each waiter that no start in progress will serve.
   while (s.live < s.maxLive && (s.live < s.config.size || waiting.size > s.starting)) {
     startWorker(s);
   }
-  // Failing fast refuses the checkouts that would start workers, so with `size: 0` (or `size` workers up and
-  // overflow starts failing) nothing above would ever try again: one probe start per backoff round keeps the
-  // retrying going until a start succeeds and the pool recovers.
-  if (s.failingWith !== undefined && s.starting === 0 && s.live < s.maxLive) startWorker(s);
+}
+
+/**
+ * While failing fast: a waiter with no live worker to wait for (only starts, which keep failing) is rejected; one
+ * with a busy worker to wait for stays. Starts are probes, one per backoff round: with `size: 0` (or `size` workers
+ * up and overflow starts failing) nothing else would try again, and a dead backend is not hammered.
+ */
+function failOrProbe<W>(s: PoolState<W>): void {
+  if (s.phase !== 'running') return;
+  if (s.waiting.size > 0 && s.live === s.starting) {
+    for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, s.failingWith);
+  }
+  if (s.backoffTimer === undefined && s.starting === 0 && s.live < s.maxLive) startWorker(s);
 }
 
 /**
@@ -105,25 +120,52 @@ export function leaseWorker<W>(
 function validateFor<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W>): void {
   worker.state = 'busy';
   worker.validatingFor = waiter;
-  let verdict: boolean | Promise<boolean>;
+  let verdict: unknown;
   try {
     verdict = worker.handle!.validate!();
-  } catch {
-    verdict = false;
+  } catch (error) {
+    verdict = Promise.reject(error);
   }
+  const timeoutMs = s.config.validateTimeoutMs;
+  // A check that never settles must not hold the worker (and its waiter) for ever.
+  worker.timer = s.clock.setTimer(timeoutMs, () =>
+    s.guard(() => validated(s, waiter, worker, { reason: `did not settle within validateTimeoutMs (${timeoutMs}ms)` })),
+  );
   Promise.resolve(verdict).then(
-    (isValid) => s.guard(() => validated(s, waiter, worker, isValid === true)),
-    () => s.guard(() => validated(s, waiter, worker, false)),
+    // Only `false` fails: `true`, `undefined` (a check that throws when unhealthy) and any other value pass.
+    (result) =>
+      s.guard(() => validated(s, waiter, worker, result === false ? { reason: 'returned false' } : undefined)),
+    (error: unknown) => s.guard(() => validated(s, waiter, worker, { reason: 'threw', cause: error })),
   );
 }
 
-function validated<W>(s: PoolState<W>, waiter: Waiter<W>, worker: PooledWorker<W>, isValid: boolean): void {
-  // The worker died while validating: its exit already put the waiter back in the queue.
+/** How a validation failed: `reason` for the message, `cause` what it threw. */
+interface ValidateFailure {
+  readonly reason: string;
+  readonly cause?: unknown;
+}
+
+function validated<W>(
+  s: PoolState<W>,
+  waiter: Waiter<W>,
+  worker: PooledWorker<W>,
+  failure: ValidateFailure | undefined,
+): void {
+  // The worker died while validating (its exit already put the waiter back in the queue), or the check timed out.
   if (worker.validatingFor !== waiter || worker.hasExited) return;
   worker.validatingFor = undefined;
-  if (!isValid) {
+  worker.timer?.cancel();
+  worker.timer = undefined;
+  if (failure !== undefined) {
     if (!waiter.isSettled && s.phase === 'running') s.waiting.unshift(waiter);
     if (s.events.wants('worker:recycled')) s.events.emit('worker:recycled', { workerId: worker.id, reason: 'invalid' });
+    // Counted like a failed start (backoff, then fail-fast) before the worker goes, so that its replacement waits
+    // out the backoff: a dead database is not asked for a connection in a loop.
+    const cause = 'cause' in failure ? failure.cause : new Error(`validate ${failure.reason}`);
+    const message =
+      `worker "${worker.id}" of pool "${s.config.name}" failed its validate check: ${failure.reason}` +
+      (failure.cause instanceof Error ? ` (${failure.cause.message})` : '');
+    countFailedStart(s, new WorkerStartError(s.config.name, worker.id, cause, message));
     retire(s, worker, 'invalid');
     return;
   }

@@ -7,7 +7,7 @@ import type { PoolState } from './pool-state.js';
 import type { PooledWorker } from './pooled-worker.js';
 import { pump } from './pump.js';
 import { retire, returnWorker } from './worker-return.js';
-import { countFailedStart } from './worker-starts.js';
+import { countFailedStart, provedHealthy } from './worker-starts.js';
 
 /** A worker exited. Counts change now, not behind queued checkouts. */
 export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
@@ -38,7 +38,7 @@ export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: 
     const waiter = worker.validatingFor;
     worker.validatingFor = undefined;
     if (waiter !== undefined && !waiter.isSettled && s.phase === 'running') s.waiting.unshift(waiter);
-    maybeCountYoungDeath(s, worker, exit);
+    maybeCountEarlyDeath(s, worker, exit);
   }
   worker.timer = undefined;
   if (s.events.wants('worker:exited')) s.events.emit('worker:exited', { workerId: worker.id, exit, wasExpected });
@@ -47,10 +47,21 @@ export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: 
   s.maybeLeasesBack();
 }
 
-/** A worker that exited unasked before `minHealthyMs`: the start it came from did not really succeed. */
-function maybeCountYoungDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
+/**
+ * A worker exited unasked. Once it proved healthy (up `minHealthyMs`, or a lease of it checked in) its death is
+ * replaced at once. Before that it is an early death: the first of a row is replaced at once too (a SIGKILL, a
+ * terminated connection can hit a young worker); each further one with no worker proving healthy in between is a
+ * crash loop, counted as a failed start (backoff, `maxRestarts`), so it never respawns in a tight loop.
+ */
+function maybeCountEarlyDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
+  const minHealthyMs = s.config.minHealthyMs;
+  if (worker.provedHealthy || minHealthyMs === 0 || s.phase !== 'running') return;
   const livedMs = s.clock.now() - worker.readyAt;
-  if (livedMs >= s.config.minHealthyMs || s.phase !== 'running') return;
+  if (livedMs >= minHealthyMs) {
+    provedHealthy(s, worker);
+    return;
+  }
+  if (++s.earlyDeaths < 2) return;
   const why =
     exit.kind === 'crashed'
       ? exit.error.message
@@ -63,7 +74,7 @@ function maybeCountYoungDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit:
       s.config.name,
       worker.id,
       exit.kind === 'crashed' ? exit.error : exit,
-      `worker "${worker.id}" of pool "${s.config.name}" exited ${Math.round(livedMs)}ms after it started, before minHealthyMs (${s.config.minHealthyMs}ms): ${why}`,
+      `worker "${worker.id}" of pool "${s.config.name}" exited ${Math.round(livedMs)}ms after it started, before it proved healthy (early death ${s.earlyDeaths} in a row, minHealthyMs ${minHealthyMs}ms): ${why}`,
     ),
   );
 }

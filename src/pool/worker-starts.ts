@@ -1,5 +1,5 @@
 // Worker starts and the start-failure policy: ids, the outcome of a start, backoff with jitter, fail-fast past the
-// restart intensity, and the crash-loop rule (a worker that dies younger than minHealthyMs is a failed start).
+// restart intensity, and the proof of health that ends a crash loop (worker-exits.ts counts the early deaths).
 import { WorkerStartError } from '../errors.js';
 import type { WorkerHandle } from '../workers/worker-kind.js';
 import { rejectWaiter } from './checkout-admission.js';
@@ -71,14 +71,14 @@ export function workerStartFailed<W>(s: PoolState<W>, workerId: string, error: u
 }
 
 /**
- * A start failed, or a worker died younger than `minHealthyMs` (a crash loop looks like a start that succeeds
- * and then fails): back off before the next start, and fail fast past the restart intensity.
+ * A start failed (or a `validate` check failed, or a crash loop's worker died early again): back off before the next
+ * start, and fail fast past the restart intensity.
  */
 export function countFailedStart<W>(s: PoolState<W>, startError: WorkerStartError): void {
   s.lastStartError = startError;
   s.probation?.timer.cancel();
   s.probation = undefined;
-  const isPastIntensity = s.backoff.recordFailure(s.clock.now());
+  const isPastIntensity = s.backoff.recordFailure();
   let retryInMs = 0;
   if (s.phase === 'running' && s.backoffTimer === undefined) {
     retryInMs = s.backoff.nextDelayMs();
@@ -98,34 +98,64 @@ export function countFailedStart<W>(s: PoolState<W>, startError: WorkerStartErro
 }
 
 /**
- * The backoff is reset only once a started worker has stayed up `minHealthyMs`: reset at the start itself, a
- * worker that crashes on its first call would clear the count of the loop it is part of.
+ * A worker proved healthy (stayed up `minHealthyMs`, or a lease of it was checked in): starts work, so a crash loop
+ * or a run of failed starts is over, and the next failure starts from the first step of the backoff.
+ */
+export function provedHealthy<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
+  worker.provedHealthy = true;
+  if (s.probation?.worker === worker) {
+    s.probation.timer.cancel();
+    s.probation = undefined;
+  }
+  s.earlyDeaths = 0;
+  s.backoff.recordSuccess();
+  // Starts work again: a retry still waiting out the old loop's (grown) backoff would leave clients waiting on it.
+  // The caller pumps.
+  s.backoffTimer?.cancel();
+  s.backoffTimer = undefined;
+  if (s.failingWith !== undefined) {
+    s.failingWith = undefined;
+    if (s.events.wants('pool:recovered')) s.events.emit('pool:recovered', {});
+  }
+}
+
+/**
+ * While a crash loop or failed starts are counted, a new worker that stays up `minHealthyMs` proves it healthy
+ * (one timer, for the newest). Reset at the start itself, a worker that crashes on its first call would clear the
+ * count of the loop it is part of.
  */
 function putOnProbation<W>(s: PoolState<W>, worker: PooledWorker<W>): void {
   const minHealthyMs = s.config.minHealthyMs;
   if (minHealthyMs === 0) {
+    worker.provedHealthy = true;
     s.backoff.recordSuccess();
     return;
   }
-  if (!s.backoff.hasFailures) return;
+  if (!s.backoff.hasFailures && s.earlyDeaths === 0) return;
   s.probation?.timer.cancel();
   const timer = s.clock.setTimer(
     minHealthyMs,
     () =>
       s.guard(() => {
         s.probation = undefined;
-        if (!worker.hasExited) s.backoff.recordSuccess();
+        if (worker.hasExited) return;
+        provedHealthy(s, worker);
+        pump(s);
       }),
     { unref: true },
   );
   s.probation = { worker, timer };
 }
 
-/** Starts keep failing: waiters and new checkouts that cannot be served at once reject instead of timing out. */
+/**
+ * Starts keep failing: checkouts that no idle worker serves and that have no live worker to wait for (only starts,
+ * which keep failing) reject instead of timing out. One that a busy worker will serve when it comes back waits.
+ */
 function failFast<W>(s: PoolState<W>, error: WorkerStartError): void {
   const wasFailing = s.failingWith !== undefined;
   s.failingWith = error;
   if (!wasFailing && s.events.wants('pool:failing')) s.events.emit('pool:failing', { error });
+  if (s.live > s.starting) return;
   for (const waiter of s.waiting.drain()) rejectWaiter(s, waiter, error);
 }
 

@@ -185,7 +185,7 @@ class CallSlot extends Child implements WorkerHandle<CallableWorker> {
   readonly worker: CallableWorker;
   readonly pid?: number;
   readonly threadId?: number;
-  readonly validate?: () => boolean | Promise<boolean>;
+  readonly validate?: () => unknown;
   readonly memoryBytes?: () => number | undefined | Promise<number | undefined>;
   readonly #shared: SharedWorker;
   readonly #handle: WorkerHandle<CallableWorker>;

@@ -22,8 +22,11 @@ export interface ResourceWorkerOptions<R> {
   create(context: ResourceContext): R | Promise<R>;
   /** Dispose of a resource; called once, when the pool stops the worker or the resource died. */
   destroy?(resource: R): void | Promise<void>;
-  /** Is the resource fit to be handed out? Runs on every checkout; false or a throw replaces it. */
-  validate?(resource: R): boolean | Promise<boolean>;
+  /**
+   * Is the resource fit to be handed out? Runs on every checkout, under the pool's `validateTimeoutMs`; `false`, a
+   * throw, a rejection or a timeout replaces it; any other result (`true`, `undefined`, a query's result) passes.
+   */
+  validate?(resource: R): unknown;
 }
 
 const KNOWN_OPTIONS = ['create', 'destroy', 'validate'];
@@ -51,7 +54,7 @@ export function resourceWorker<R>(options: ResourceWorkerOptions<R>): WorkerKind
 class ResourceHandle<R> extends Child implements WorkerHandle<R> {
   readonly workerId: string;
   readonly worker: R;
-  readonly validate: (() => boolean | Promise<boolean>) | undefined;
+  readonly validate: (() => unknown) | undefined;
   readonly #options: ResourceWorkerOptions<R>;
   readonly #life: AbortController;
   #destroyed: Promise<void> | undefined;

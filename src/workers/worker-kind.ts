@@ -25,8 +25,11 @@ export interface WorkerHandle<W = unknown> extends ChildHandle {
   readonly pid?: number;
   /** The thread id, for thread workers. */
   readonly threadId?: number;
-  /** Is the worker fit to be handed out? Runs on checkout when defined; false or a throw means replace it. */
-  validate?(): boolean | Promise<boolean>;
+  /**
+   * Is the worker fit to be handed out? Runs on checkout when defined, under `validateTimeoutMs`; `false`, a throw
+   * or a rejection means replace it, any other result (`true`, `undefined`, a query's result) means fit.
+   */
+  validate?(): unknown;
   /** Memory in bytes (RSS for a process, heap for a thread), read between calls for `maxMemoryMb`. */
   memoryBytes?(): number | undefined | Promise<number | undefined>;
 }

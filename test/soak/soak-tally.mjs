@@ -17,31 +17,47 @@ export class SoakTally {
   /** Leases the pools still count as checked out once the load has stopped and every call settled. */
   leasesLeft = 0;
   errors = new Map();
+  /** Per pool: calls, results and errors by code. */
+  byPool = new Map();
   faults = new Map();
   failures = [];
 
-  /** Count `promise` as a call; resolves with `{ ok, value }` or `{ ok: false, error }`, never rejects. */
-  track(promise) {
+  /** Count `promise` as a call (on `pool`); resolves with `{ ok, value }` or `{ ok: false, error }`, never rejects. */
+  track(promise, pool) {
     this.started++;
+    const counts = this.#poolCounts(pool);
+    counts.calls++;
     return promise.then(
       (value) => {
         this.settled++;
         this.results++;
+        counts.results++;
         return { ok: true, value };
       },
       (error) => {
         this.settled++;
-        this.#countError(error);
+        this.#countError(error, counts);
         return { ok: false, error };
       },
     );
   }
 
   /** An error thrown synchronously by an operation (counted as a call of its own). */
-  settledError(error) {
+  settledError(error, pool) {
     this.started++;
     this.settled++;
-    this.#countError(error);
+    const counts = this.#poolCounts(pool);
+    counts.calls++;
+    this.#countError(error, counts);
+  }
+
+  #poolCounts(pool = 'other') {
+    let counts = this.byPool.get(pool);
+    if (counts === undefined) {
+      counts = { calls: 0, results: 0, errors: new Map() };
+      this.byPool.set(pool, counts);
+    }
+    return counts;
   }
 
   leaseTaken() {
@@ -64,11 +80,12 @@ export class SoakTally {
     return this.failures.length > 0;
   }
 
-  #countError(error) {
+  #countError(error, counts) {
     const type = typeOf(error);
     if (type === undefined) this.fail(`untyped error: ${error?.stack ?? String(error)}`);
     const key = type ?? `untyped ${error?.name ?? typeof error}`;
     this.errors.set(key, (this.errors.get(key) ?? 0) + 1);
+    counts.errors.set(key, (counts.errors.get(key) ?? 0) + 1);
   }
 
   progressLine() {
@@ -87,6 +104,15 @@ export class SoakTally {
         `${Math.round(this.settled / seconds)}/s`,
       `  results: ${this.results}; typed errors: ${errorCount}`,
       ...sorted(this.errors),
+      '  per pool: calls that succeeded, errors by code',
+      ...[...this.byPool].map(
+        ([pool, counts]) =>
+          `    ${pool}: ${counts.results} of ${counts.calls} (${((100 * counts.results) / (counts.calls || 1)).toFixed(1)}%)` +
+          [...counts.errors]
+            .sort((a, b) => b[1] - a[1])
+            .map(([code, count]) => `; ${code} ${count}`)
+            .join(''),
+      ),
       `  faults injected: ${totalFaults}`,
       ...sorted(this.faults),
       `  leases: ${this.leasesTaken} taken, ${this.leasesReturned} returned; leaks: ${this.leasesLeft}`,

@@ -1,12 +1,13 @@
-// The chaos soak: a PoolToy tree of process, thread and resource pools under sustained load from many concurrent
-// clients, while a chaos loop SIGKILLs workers, aborts calls, ends owners mid-lease, lets checkouts time out, and
-// stops and restarts a pool. It then asserts that every call settled with a result or a typed error, no lease
+// The chaos soak: a PoolToy tree of pools under sustained load from many concurrent clients, while a chaos loop
+// injects faults (pluggable units, soak-faults.mjs: SIGKILLs, kills, deaths, aborts, owners ending, a worker that
+// crashes on every call, a validate that hangs, terminated PostgreSQL backends) and stops and restarts a pool. It then asserts that every call settled with a result or a typed error, no lease
 // leaked, status matched the workers alive, no OS process outlived stop(), and the heap came back after forced GC.
 // Run: npm run soak -- --seconds N [--clients N] [--seed N]   (exits 1 on any failed assertion)
-import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
-import { PoolToy, processWorker, resourceWorker, threadWorker } from 'pooltoy';
+import { PoolToy } from 'pooltoy';
 import { childPids, isAlive } from './os-processes.mjs';
+import { coreUnit, crashLoopUnit, hangingValidateUnit } from './soak-faults.mjs';
+import { postgresUnit } from './soak-pg-unit.mjs';
 import { SoakTally } from './soak-tally.mjs';
 
 const { values } = parseArgs({
@@ -40,62 +41,38 @@ async function settledHeap() {
   return process.memoryUsage().heapUsed;
 }
 
-const echo = new URL('../fixtures/echo.mjs', import.meta.url);
-const poolOptions = {
-  processes: { worker: processWorker(echo), size: 2, maxOverflow: 2, overflowTtlMs: 1000, runAbortGraceMs: 20 },
-  threads: { worker: threadWorker(echo), size: 2, maxOverflow: 2, overflowTtlMs: 1000, runAbortGraceMs: 20 },
-  resources: {
-    // In-process resources that can die on their own (as a database connection would), through ctx.exit.
-    worker: resourceWorker({ create: (context) => ({ id: context.workerId, die: (reason) => context.exit(reason) }) }),
-    size: 3,
-    maxOverflow: 2,
-    overflowTtlMs: 1000,
-  },
-};
-const poolNames = Object.keys(poolOptions);
+// The units: each brings its pools and its faults (soak-faults.mjs says what a unit is).
+const units = [coreUnit(), crashLoopUnit(), hangingValidateUnit(), await postgresUnit()].filter(Boolean);
+const poolUnits = Object.assign({}, ...units.map((unit) => unit.pools));
+const poolNames = Object.keys(poolUnits);
+const faults = units.flatMap((unit) => unit.faults);
+const chaosFaults = faults.flatMap((fault) => Array.from({ length: fault.weight }, () => fault));
+// Pools where a start failure is injected: the only ones where ERR_WORKER_START is expected.
+const startFailurePools = new Set(faults.filter((fault) => fault.startFailures).map((fault) => fault.pool));
+// The pools the chaos loop stops and restarts under load (a crash loop's or a database's pool is left alone).
+const restartablePools = ['processes', 'threads', 'resources'].filter((name) => name in poolUnits);
 
 const tally = new SoakTally();
 const heapBaseline = await settledHeap();
 const toy = await PoolToy.start();
-for (const name of poolNames) await toy.startPool(name, poolOptions[name]);
+for (const name of poolNames) await toy.startPool(name, poolUnits[name].options);
 
 const deadline = performance.now() + seconds * 1000;
 const inFlight = new Set(); // abort controllers of calls and checkouts in progress: the chaos loop aborts some
 const heldOwners = new Set(); // owners of leases held now: the chaos loop ends some
 
-/** One client's operation, chosen at random; every outcome is tallied. Resolves true when it was refused. */
+const ctx = { toy, random, pick, pause, inFlight, heldOwners, tally };
+
+/** One client's operation on a pool chosen at random; every outcome is tallied. Resolves true when it was refused. */
 async function clientStep() {
   const name = pick(poolNames);
-  const controller = new AbortController();
-  inFlight.add(controller);
   try {
     const pool = toy.pool(name); // PoolNotFoundError while the chaos loop has it stopped
-    if (name !== 'resources') {
-      const delay = Math.floor(random() * 8);
-      const runTimeoutMs = random() < 0.01 ? 2 : undefined; // some calls outlive their run timeout
-      const value = random();
-      const options = { signal: controller.signal, timeoutMs: 2000, ...(runTimeoutMs && { runTimeoutMs }) };
-      const answer = await tally.track(pool.run({ op: 'delay', ms: delay, value }, options));
-      if (answer.ok && answer.value !== value) tally.fail(`run answered ${answer.value}, expected ${value}`);
-      return !answer.ok;
-    }
-    const owner = new EventEmitter();
-    const timeoutMs = random() < 0.1 ? 1 : 2000; // some checkouts give up almost at once
-    const checkout = await tally.track(pool.checkout({ owner, timeoutMs, signal: controller.signal }));
-    if (!checkout.ok) return true;
-    const lease = checkout.value;
-    tally.leaseTaken();
-    heldOwners.add(owner);
-    await pause(Math.floor(random() * 6));
-    heldOwners.delete(owner);
-    lease.release(); // ignored when the lease was revoked meanwhile (owner ended, resource died, pool stopped)
-    tally.leaseReturned();
-    return false;
+    const answer = await tally.track(poolUnits[name].call(pool, ctx), name);
+    return !answer.ok;
   } catch (error) {
-    tally.settledError(error); // toy.pool() threw
+    tally.settledError(error, name); // toy.pool() threw
     return true;
-  } finally {
-    inFlight.delete(controller);
   }
 }
 
@@ -108,52 +85,10 @@ async function client() {
   }
 }
 
-/** One fault, chosen at random. */
+/** One fault, chosen at random by weight. */
 async function chaosStep() {
-  const fault = pick(['sigkill', 'sigkill', 'killThread', 'killResource', 'resourceDies', 'abort', 'ownerEnds']);
-  const workersOf = (name) => (toy.pools().includes(name) ? toy.pool(name).workers() : []);
-  switch (fault) {
-    case 'sigkill': {
-      const victim = pick(workersOf('processes').filter((worker) => worker.pid !== undefined));
-      if (victim && isAlive(victim.pid)) {
-        process.kill(victim.pid, 'SIGKILL');
-        tally.fault(fault);
-      }
-      return;
-    }
-    case 'killThread':
-    case 'killResource': {
-      const name = fault === 'killThread' ? 'threads' : 'resources';
-      const victim = pick(workersOf(name));
-      if (victim && toy.killWorker(name, victim.id)) tally.fault(fault);
-      return;
-    }
-    case 'resourceDies': {
-      // A resource dies on its own (ctx.exit) while a client holds it: here the chaos loop is that client.
-      const lease = await toy
-        .pool('resources')
-        .checkout({ timeoutMs: 0 })
-        .catch(() => undefined);
-      if (!lease) return;
-      lease.worker.die(new Error('connection reset'));
-      tally.fault(fault);
-      lease.release(); // ignored: the lease was revoked when the resource died
-      return;
-    }
-    case 'abort': {
-      const controller = pick([...inFlight]);
-      controller?.abort(Object.assign(new Error('aborted by the chaos loop'), { code: 'SOAK_ABORTED' }));
-      if (controller) tally.fault(fault);
-      return;
-    }
-    case 'ownerEnds': {
-      const owner = pick([...heldOwners]);
-      if (!owner) return;
-      heldOwners.delete(owner);
-      owner.emit('close');
-      tally.fault(fault);
-    }
-  }
+  const fault = pick(chaosFaults);
+  if (fault && (await fault.inject(ctx))) tally.fault(fault.name);
 }
 
 async function chaos() {
@@ -167,10 +102,10 @@ async function chaos() {
 async function restarts() {
   for (let next = performance.now() + 3000; next < deadline - 1000; next = performance.now() + 3000) {
     await pause(next - performance.now());
-    const name = pick(poolNames);
+    const name = pick(restartablePools);
     await toy.stopPool(name, { timeoutMs: 100 });
     tally.fault('poolRestart');
-    await toy.startPool(name, poolOptions[name]);
+    await toy.startPool(name, poolUnits[name].options);
   }
 }
 
@@ -202,8 +137,11 @@ for (const name of poolNames) {
   const workers = pool.workers();
   tally.leasesLeft += status.checkedOut;
   if (status.checkedOut !== 0 || status.waiting !== 0) tally.fail(`${name}: leases left ${JSON.stringify(status)}`);
-  // A worker cooling down (surplus, idle for its overflowTtlMs) is idle too: a checkout takes it.
-  const serving = workers.filter((worker) => ['idle', 'cooling', 'busy'].includes(worker.state)).length;
+  // A worker cooling down (surplus, idle for its overflowTtlMs) is idle too: a checkout takes it. A busy worker
+  // without a lease is being validated (at most validateTimeoutMs): neither idle nor checked out.
+  const serving = workers.filter(
+    (worker) => ['idle', 'cooling'].includes(worker.state) || (worker.state === 'busy' && worker.lease),
+  ).length;
   if (serving !== status.idle + status.checkedOut) {
     const states = workers.map((worker) => `${worker.id} ${worker.state}`).join(', ');
     tally.fail(`${name}: status ${JSON.stringify(status)} but the workers are [${states}]`);
@@ -213,16 +151,29 @@ for (const name of poolNames) {
       tally.fail(`${name}: ${worker.id} listed, pid ${worker.pid} dead`);
   }
 }
-const workerPids = toy
-  .pool('processes')
-  .workers()
-  .map((worker) => worker.pid);
+const workerPids = poolNames.flatMap((name) =>
+  toy
+    .pool(name)
+    .workers()
+    .map((worker) => worker.pid)
+    .filter((pid) => pid !== undefined),
+);
 const osChildren = childPids();
 if (osChildren.length !== workerPids.length) {
-  tally.fail(`the processes pool lists pids ${workerPids}, but the OS has children ${osChildren}`);
+  tally.fail(`the pools list pids ${workerPids}, but the OS has children ${osChildren}`);
 }
 
+// ERR_WORKER_START only where a start failure was injected: a death never takes a healthy pool offline.
+for (const [name, counts] of tally.byPool) {
+  const startErrors = counts.errors.get('ERR_WORKER_START') ?? 0;
+  if (startErrors > 0 && !startFailurePools.has(name)) {
+    tally.fail(`${name}: ${startErrors} calls rejected with ERR_WORKER_START, where no start failure was injected`);
+  }
+}
+for (const fault of faults) if (fault.count) for (let n = fault.count(); n > 0; n--) tally.fault(fault.name);
+
 await toy.stop();
+for (const unit of units) await unit.end?.();
 const orphans = childPids();
 if (orphans.length > 0) tally.fail(`OS processes left after stop(): ${orphans.join(', ')}`);
 const heapAfter = await settledHeap();
