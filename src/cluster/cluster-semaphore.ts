@@ -1,11 +1,13 @@
 // Slots of a limit shared by every process that uses the same Redis key: taken in FIFO order across processes,
-// kept alive by a heartbeat, lost (and said so) when they cannot be renewed in time.
+// handed over on release through pub/sub, kept alive by a heartbeat, lost (and said so) when they cannot be renewed
+// in time, re-registered when Redis lost its data while they were held (see semaphore-scripts.ts).
 import { randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import { hostname } from 'node:os';
 import type { Timer } from '../clock.js';
 import {
   ClusterLimitClosedError,
+  ClusterLimitUnavailableError,
   ClusterSlotLostError,
   ClusterSlotTimeoutError,
   InvalidArgumentError,
@@ -17,7 +19,8 @@ import {
   parseClusterLimitOptions,
 } from './cluster-limit-options.js';
 import { RedisScriptRunner } from './redis-script-runner.js';
-import { semaphoreScripts } from './semaphore-scripts.js';
+import { semaphoreChannels, semaphoreScripts } from './semaphore-scripts.js';
+import { SlotChannel } from './slot-channel.js';
 import { SlotWaiter } from './slot-waiter.js';
 
 /** Options of one `take`. */
@@ -32,6 +35,12 @@ export interface TakeSlotOptions {
 export interface ClusterSlot {
   /** The holder's id in Redis: `host:pid:instance:serial`. */
   readonly token: string;
+  /**
+   * The fencing token: a number from Redis, larger than that of every slot of this limit granted before. Send it with
+   * every write to the guarded resource and have the resource refuse a write whose number is lower than the highest
+   * it has seen: a holder that lost its slot (paused past its TTL) can then no longer write.
+   */
+  readonly fence: number;
   /** Aborts with `ClusterSlotLostError` when the slot could not be renewed in time: stop using what it guards. */
   readonly signal: AbortSignal;
   /** Give the slot back at once; resolves when Redis confirmed (or could not be told: then the slot expires). */
@@ -43,7 +52,10 @@ export type ClusterLimitStatus = ClusterLimitSnapshot;
 
 interface HeldSlot {
   readonly controller: AbortController;
+  readonly fence: number;
   lossTimer?: Timer;
+  /** When this process stops counting the slot as its own, unless renewed (clock time). */
+  keepUntil: number;
 }
 
 /**
@@ -64,6 +76,12 @@ export class ClusterSemaphore extends EventEmitter {
   #waitingInCluster = 0;
   #isClosed = false;
   #heartbeat: Timer | undefined;
+  #channel: SlotChannel | undefined;
+  /** Has this process met the key's record in Redis? Then a missing record means lost data, not a new key. */
+  #hasSeen = false;
+  /** The highest fencing token this process has seen: tokens stay above it even when Redis lost its counter. */
+  #fenceFloor = 0;
+  #recoverMs = 0;
 
   constructor(options: ClusterLimitOptions) {
     super();
@@ -74,38 +92,53 @@ export class ClusterSemaphore extends EventEmitter {
     });
   }
 
-  /** Take a slot, waiting in the cluster-wide line until one is free, the timeout passes or the signal aborts. */
+  /**
+   * Take a slot, waiting in the cluster-wide line until one is free, the timeout passes or the signal aborts. The
+   * timeout counts from the call; when Redis has not answered by then, `take` rejects with
+   * `ClusterLimitUnavailableError` rather than a timeout.
+   */
   async take(options: TakeSlotOptions = {}): Promise<ClusterSlot> {
-    const { clock, key, limit, leaseTtlMs, waiterTtlMs, pollMaxMs } = this.config;
+    const { clock, key, limit, waiterTtlMs, pollMaxMs } = this.config;
     const timeoutMs = options.timeoutMs ?? 5000;
     if (typeof timeoutMs !== 'number' || Number.isNaN(timeoutMs) || timeoutMs < 0) {
       throw new InvalidArgumentError('timeoutMs', 'a number >= 0 or Infinity', timeoutMs);
     }
     options.signal?.throwIfAborted();
     if (this.#isClosed) throw new ClusterLimitClosedError(key);
+    const channel = this.#openChannel();
     const waiter = new SlotWaiter(`${this.#tokenPrefix}${++this.#serial}`, clock, options.signal);
     this.#waiters.add(waiter);
+    let hasAnswered = false;
+    if (timeoutMs > 0) {
+      waiter.startDeadline(timeoutMs, () =>
+        hasAnswered
+          ? new ClusterSlotTimeoutError(key, timeoutMs, this.#heldInCluster, limit, this.#recoverMs)
+          : new ClusterLimitUnavailableError(key, `Redis did not answer within the ${timeoutMs}ms of the checkout`),
+      );
+    }
     try {
       for (let attempt = 0; ; attempt++) {
         waiter.asking();
         const sentAt = clock.now();
-        const [, , granted, quarantineMs = 0] = await waiter.race(
-          this.#run('take', [waiter.token, limit, leaseTtlMs, waiterTtlMs]),
+        const [held = 0, waiting = 0, recoverMs = 0, granted, fence = 0] = await waiter.race(
+          this.#run('take', [waiter.token, limit, waiterTtlMs]),
         );
-        if (granted === 1) return this.#hold(waiter.token, sentAt);
+        hasAnswered = true;
+        if (granted === 1 && (await this.#isStillHeld(channel, waiter, fence))) {
+          // More slots free and more waiters: the next waiter of this process may be one they are for.
+          if (held < limit && waiting > 0) this.#wakeOldest();
+          return this.#hold(waiter.token, fence, sentAt);
+        }
         if (attempt === 0) {
-          if (timeoutMs === 0) throw new ClusterSlotTimeoutError(key, 0, this.#heldInCluster, limit);
-          waiter.startDeadline(
-            timeoutMs,
-            () => new ClusterSlotTimeoutError(key, timeoutMs, this.#heldInCluster, limit),
-          );
+          if (timeoutMs === 0) throw new ClusterSlotTimeoutError(key, 0, held, limit, recoverMs);
           this.emit('waiter:queued', waiter.token);
         }
+        // Pub/sub wakes the waiter when a slot is freed anywhere; the pause is the fallback for a lost message.
         // Backoff with jitter keeps waiters of many processes from asking in lockstep; order is kept by the
         // tickets in Redis, not by who asks first, so a slow poller loses latency, never its place.
         const backoffMs = Math.min(pollMaxMs, 5 * 2 ** attempt);
         await waiter.pause(
-          quarantineMs > 0 ? Math.min(quarantineMs, pollMaxMs) : backoffMs / 2 + (Math.random() * backoffMs) / 2,
+          recoverMs > 0 ? Math.min(recoverMs, pollMaxMs) : backoffMs / 2 + (Math.random() * backoffMs) / 2,
         );
       }
     } catch (error) {
@@ -116,6 +149,34 @@ export class ClusterSemaphore extends EventEmitter {
       waiter.dispose();
       this.#waiters.delete(waiter);
     }
+  }
+
+  // The first slot this process holds makes it listen on the held channel, so that a FLUSHALL from now on finds it
+  // through PUBLISH. Between the grant and the confirmed subscription the data may have been lost unseen: one renewal
+  // after the confirmation tells.
+  async #isStillHeld(channel: SlotChannel, waiter: SlotWaiter, fence: number): Promise<boolean> {
+    if (channel.isListeningAsHolder) return true;
+    await waiter.race(channel.listenAsHolder());
+    const [, , , isHeld] = await waiter.race(this.#run('renew', [waiter.token, fence]));
+    return isHeld === 1;
+  }
+
+  #openChannel(): SlotChannel {
+    this.#channel ??= new SlotChannel(
+      this.config.redis,
+      semaphoreChannels(this.config.key),
+      this.config.redisTimeoutMs,
+      {
+        freed: () => this.#wakeOldest(),
+        lost: () => void this.#renew(),
+      },
+    );
+    return this.#channel;
+  }
+
+  #wakeOldest(): void {
+    const [oldest] = this.#waiters;
+    oldest?.wake();
   }
 
   /** What this process knows now, without a round trip. */
@@ -148,10 +209,11 @@ export class ClusterSemaphore extends EventEmitter {
       return this.#free(token);
     });
     await Promise.all(freeing);
+    this.#channel?.close();
   }
 
-  #hold(token: string, sentAt: number): ClusterSlot {
-    const held: HeldSlot = { controller: new AbortController() };
+  #hold(token: string, fence: number, sentAt: number): ClusterSlot {
+    const held: HeldSlot = { controller: new AbortController(), fence, keepUntil: 0 };
     this.#held.set(token, held);
     this.#keepUntil(token, held, sentAt);
     this.#maybeStartHeartbeat();
@@ -159,6 +221,7 @@ export class ClusterSemaphore extends EventEmitter {
     let isFreed = false;
     return {
       token,
+      fence,
       signal: held.controller.signal,
       free: () => {
         if (isFreed) return Promise.resolve();
@@ -173,8 +236,9 @@ export class ClusterSemaphore extends EventEmitter {
   #keepUntil(token: string, held: HeldSlot, sentAt: number): void {
     const { clock, keepMs, key } = this.config;
     held.lossTimer?.cancel();
+    held.keepUntil = sentAt + keepMs;
     held.lossTimer = clock.setTimer(
-      sentAt + keepMs - clock.now(),
+      held.keepUntil - clock.now(),
       () => this.#lose(token, new ClusterSlotLostError(key, `it could not be renewed within ${keepMs}ms`)),
       { unref: true },
     );
@@ -194,15 +258,15 @@ export class ClusterSemaphore extends EventEmitter {
     const held = this.#held.get(token);
     this.#held.delete(token);
     held?.lossTimer?.cancel();
+    const forgetting = this.#run('forget', [token]);
+    // The oldest local waiter asks at once: its ask goes out on the same connection after the forget.
+    this.#wakeOldest();
     try {
-      await this.#run('forget', [token]);
+      await forgetting;
     } catch {
       // Redis is unreachable: the slot expires there on its own within leaseTtlMs.
     }
     this.emit('slot:freed', token);
-    // The oldest local waiter asks at once instead of waiting out its backoff.
-    const [oldest] = this.#waiters;
-    oldest?.wake();
   }
 
   #forget(token: string): void {
@@ -226,19 +290,23 @@ export class ClusterSemaphore extends EventEmitter {
   }
 
   async #renew(): Promise<void> {
-    const tokens = [...this.#held.keys()];
-    if (tokens.length === 0) return;
     const sentAt = this.config.clock.now();
+    // A slot past its keep time (the process was paused) is not renewed: its loss timer is about to fire.
+    const tokens = [...this.#held].filter(([, held]) => held.keepUntil > sentAt).map(([token]) => token);
+    if (tokens.length === 0) return;
     let reply: number[];
     try {
-      reply = await this.#run('renew', [this.config.leaseTtlMs, ...tokens]);
+      reply = await this.#run(
+        'renew',
+        tokens.flatMap((token) => [token, this.#held.get(token)!.fence]),
+      );
     } catch {
       return; // The loss timers decide when the slots count as lost.
     }
     tokens.forEach((token, index) => {
       const held = this.#held.get(token);
       if (!held) return;
-      if (reply[2 + index] === 1) this.#keepUntil(token, held, sentAt);
+      if (reply[3 + index] === 1) this.#keepUntil(token, held, sentAt);
       else
         this.#lose(token, new ClusterSlotLostError(this.config.key, 'Redis no longer lists it (restarted or expired)'));
     });
@@ -246,9 +314,23 @@ export class ClusterSemaphore extends EventEmitter {
   }
 
   #run(name: keyof typeof semaphoreScripts, args: (string | number)[]): Promise<number[]> {
-    return this.#runner.run(semaphoreScripts[name], args).then((reply) => {
+    const { leaseTtlMs, redis, key } = this.config;
+    const { held, wake } = semaphoreChannels(key);
+    const header = [
+      leaseTtlMs,
+      this.#channel?.isListeningAsHolder ? 1 : 0,
+      this.#hasSeen ? 1 : 0,
+      redis.isCluster ? 'SPUBLISH' : 'PUBLISH',
+      this.#fenceFloor,
+      held,
+      wake,
+    ];
+    return this.#runner.run(semaphoreScripts[name], [...header, ...args]).then((reply) => {
+      this.#hasSeen = true;
       this.#heldInCluster = reply[0] ?? 0;
       this.#waitingInCluster = reply[1] ?? 0;
+      this.#recoverMs = reply[2] ?? 0;
+      if (name === 'take' && reply[4]! > this.#fenceFloor) this.#fenceFloor = reply[4]!;
       return reply;
     });
   }
