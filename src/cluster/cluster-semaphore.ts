@@ -133,13 +133,24 @@ export class ClusterSemaphore extends EventEmitter {
           if (timeoutMs === 0) throw new ClusterSlotTimeoutError(key, 0, held, limit, recoverMs);
           this.emit('waiter:queued', waiter.token);
         }
-        // Pub/sub wakes the waiter when a slot is freed anywhere; the pause is the fallback for a lost message.
-        // Backoff with jitter keeps waiters of many processes from asking in lockstep; order is kept by the
-        // tickets in Redis, not by who asks first, so a slow poller loses latency, never its place.
-        const backoffMs = Math.min(pollMaxMs, 5 * 2 ** attempt);
-        await waiter.pause(
-          recoverMs > 0 ? Math.min(recoverMs, pollMaxMs) : backoffMs / 2 + (Math.random() * backoffMs) / 2,
-        );
+        if (waiter.handedFence === undefined) {
+          // Pub/sub wakes the waiter when a slot is freed anywhere; the pause is the fallback for a lost message.
+          // Backoff with jitter keeps waiters of many processes from asking in lockstep; order is kept by the
+          // tickets in Redis, not by who asks first, so a slow poller loses latency, never its place.
+          const backoffMs = Math.min(pollMaxMs, 5 * 2 ** attempt);
+          await waiter.pause(
+            recoverMs > 0 ? Math.min(recoverMs, pollMaxMs) : backoffMs / 2 + (Math.random() * backoffMs) / 2,
+          );
+        }
+        const handedFence = waiter.handedFence;
+        if (handedFence !== undefined && (await this.#isStillHeld(channel, waiter, handedFence))) {
+          // Redis moved this waiter from the line to the holders after answering its last ask, and made the slot
+          // last waiterTtlMs from then: count from that ask, and renew at once for a whole lease.
+          const slot = this.#hold(waiter.token, handedFence, waiter.lastAskSentAt, this.config.waiterTtlMs);
+          void this.#renew();
+          return slot;
+        }
+        waiter.handedFence = undefined;
       }
     } catch (error) {
       // Leave the line — or free a slot granted by a reply that arrived after we gave up.
@@ -167,11 +178,21 @@ export class ClusterSemaphore extends EventEmitter {
       semaphoreChannels(this.config.key),
       this.config.redisTimeoutMs,
       {
-        freed: () => this.#wakeOldest(),
+        freed: (message) => this.#onWake(message),
         lost: () => void this.#renew(),
       },
     );
     return this.#channel;
+  }
+
+  // A message on the wake channel: 'freed' (a slot expired: the oldest waiter asks) or `granted <token> <fence>`.
+  #onWake(message: string): void {
+    if (!message.startsWith('granted ')) {
+      this.#wakeOldest();
+      return;
+    }
+    const [, token, fence] = message.split(' ');
+    for (const waiter of this.#waiters) if (waiter.token === token) waiter.handOver(Number(fence));
   }
 
   #wakeOldest(): void {
@@ -212,10 +233,10 @@ export class ClusterSemaphore extends EventEmitter {
     this.#channel?.close();
   }
 
-  #hold(token: string, fence: number, sentAt: number): ClusterSlot {
+  #hold(token: string, fence: number, sentAt: number, ttlMs = this.config.leaseTtlMs): ClusterSlot {
     const held: HeldSlot = { controller: new AbortController(), fence, keepUntil: 0 };
     this.#held.set(token, held);
-    this.#keepUntil(token, held, sentAt);
+    this.#keepUntil(token, held, sentAt, ttlMs);
     this.#maybeStartHeartbeat();
     this.emit('slot:taken', token);
     let isFreed = false;
@@ -233,8 +254,11 @@ export class ClusterSemaphore extends EventEmitter {
 
   // Redis set the slot's expiry when it ran the command, which was after `sentAt`: counting from `sentAt` errs on
   // the side of giving the slot up too early, never too late.
-  #keepUntil(token: string, held: HeldSlot, sentAt: number): void {
-    const { clock, keepMs, key } = this.config;
+  #keepUntil(token: string, held: HeldSlot, sentAt: number, ttlMs = this.config.leaseTtlMs): void {
+    const { clock, key } = this.config;
+    // Give the slot up a sixth of its TTL before Redis would expire it: the holder's work must stop before another
+    // process can be granted the slot, and stopping takes a moment.
+    const keepMs = ttlMs - Math.floor(ttlMs / 6);
     held.lossTimer?.cancel();
     held.keepUntil = sentAt + keepMs;
     held.lossTimer = clock.setTimer(
@@ -258,7 +282,7 @@ export class ClusterSemaphore extends EventEmitter {
     const held = this.#held.get(token);
     this.#held.delete(token);
     held?.lossTimer?.cancel();
-    const forgetting = this.#run('forget', [token]);
+    const forgetting = this.#run('forget', [token, this.config.limit, this.config.waiterTtlMs]);
     // The oldest local waiter asks at once: its ask goes out on the same connection after the forget.
     this.#wakeOldest();
     try {
@@ -270,7 +294,7 @@ export class ClusterSemaphore extends EventEmitter {
   }
 
   #forget(token: string): void {
-    this.#run('forget', [token]).catch(() => {
+    this.#run('forget', [token, this.config.limit, this.config.waiterTtlMs]).catch(() => {
       // Best effort: an unreachable Redis drops the waiter or the slot by its TTL.
     });
   }

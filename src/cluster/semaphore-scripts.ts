@@ -161,13 +161,33 @@ reply[2] = redis.call('ZCARD', KEYS[2])
 return reply
 `),
 
-  /** Forget a token: free its slot, or take it out of the line; wakes the waiters. ARGV 8: token. */
+  /**
+   * Forget a token: free its slot, or take it out of the line. ARGV 8…: token, limit, waiterTtlMs. A freed slot goes
+   * straight to the oldest live waiter (unless the limit is recovering), announced on the wake channel as
+   * `granted <token> <fence>`: its process uses it without another round trip. Until that process renews it, the
+   * slot lasts only waiterTtlMs — a waiter that died since it last asked does not keep it for a whole lease.
+   */
   forget: script(`${prelude}
-local removed = redis.call('ZREM', KEYS[1], ARGV[8]) + redis.call('ZREM', KEYS[2], ARGV[8])
-redis.call('ZREM', KEYS[3], ARGV[8])
-redis.call('HDEL', KEYS[5], ARGV[8])
-if removed > 0 then redis.call(pub, wakeChannel, 'freed') end
-return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), recoverMs }
+local token, limit, waiterTtl = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
+local removed = redis.call('ZREM', KEYS[1], token) + redis.call('ZREM', KEYS[2], token)
+redis.call('ZREM', KEYS[3], token)
+redis.call('HDEL', KEYS[5], token)
+local held = redis.call('ZCARD', KEYS[1])
+if removed > 0 and recoverMs == 0 then
+  while held < limit do
+    local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+    if not head then break end
+    redis.call('ZREM', KEYS[2], head)
+    redis.call('ZREM', KEYS[3], head)
+    fence = math.max(fence + 1, now * 1000)
+    redis.call('HSET', KEYS[4], 'fence', num(fence))
+    redis.call('HSET', KEYS[5], head, num(fence))
+    redis.call('ZADD', KEYS[1], now + waiterTtl, head)
+    redis.call(pub, wakeChannel, 'granted ' .. head .. ' ' .. num(fence))
+    held = held + 1
+  end
+end
+return { held, redis.call('ZCARD', KEYS[2]), recoverMs }
 `),
 
   /** Count live holders and waiters (dropping the expired ones). */

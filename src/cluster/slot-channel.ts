@@ -21,7 +21,7 @@ export class SlotChannel {
     source: Client,
     channels: { held: string; wake: string },
     timeoutMs: number,
-    on: { freed: () => void; lost: () => void },
+    on: { freed: (message: string) => void; lost: () => void },
   ) {
     this.#channels = channels;
     this.#isSharded = source.isCluster;
@@ -30,7 +30,7 @@ export class SlotChannel {
     // Failures show in the command connection's typed errors; this one only costs latency while it is down.
     this.#subscriber.on('error', () => {});
     const onMessage = (channel: string, message: string) => {
-      if (channel === channels.wake) on.freed();
+      if (channel === channels.wake) on.freed(message);
       else if (channel === channels.held && message === 'lost') on.lost();
     };
     this.#subscriber.on(this.#isSharded ? 'smessage' : 'message', onMessage);
