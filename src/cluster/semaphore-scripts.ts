@@ -16,6 +16,8 @@
 //
 // Time is always Redis' own (`TIME`): every process judges expiry by one clock, whatever the skew between machines.
 // Scripts are replicated by effects (the default since Redis 5), so reading TIME and INFO inside them is safe.
+// A script refuses to run (before it writes anything) when Redis is over maxmemory or may evict the limit's keys:
+// Redis itself lets a script without flags write past maxmemory once it has written once.
 import { createHash } from 'node:crypto';
 
 /** A Lua script and its SHA-1, for EVALSHA. */
@@ -40,7 +42,12 @@ function script(source: string): SemaphoreScript {
 const prelude = `
 local leaseTtl, pub, heldChannel, wakeChannel = tonumber(ARGV[1]), ARGV[4], ARGV[6], ARGV[7]
 local server = redis.call('INFO', 'server')
-local policy = string.match(redis.call('INFO', 'memory'), 'maxmemory_policy:([%w-]+)')
+local memory = redis.call('INFO', 'memory')
+local policy = string.match(memory, 'maxmemory_policy:([%w-]+)')
+local maxMemory = tonumber(string.match(memory, 'maxmemory:(%d+)')) or 0
+if maxMemory > 0 and tonumber(string.match(memory, 'used_memory:(%d+)')) > maxMemory then
+  return redis.error_reply('OOM command not allowed when used memory > maxmemory (the cluster limit cannot record its holders)')
+end
 if policy and string.sub(policy, 1, 7) == 'allkeys' then
   return redis.error_reply('POOLTOY_EVICTION maxmemory-policy is ' .. policy ..
     ': Redis may evict the limit\\'s keys and forget its holders; set it to noeviction (or a volatile-* policy)')

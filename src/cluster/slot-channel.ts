@@ -7,9 +7,24 @@ import type { Cluster, Redis } from 'ioredis';
 
 type Client = Redis | Cluster;
 
+// Redis Cluster: sharded pub/sub lives on the node serving the channel's hash slot (the limit's keys' slot), so the
+// subscriber is a plain connection to that node, made from the cluster client's own connection to it. It is found
+// once: after a resharding or a failover of that slot, wake-ups fall back to polling (see docs/cluster.md).
+async function shardSubscriber(cluster: Cluster, channel: string): Promise<Redis | undefined> {
+  const slot = Number(await cluster.cluster('KEYSLOT', channel));
+  const ranges = await cluster.cluster('SLOTS');
+  const primary = ranges.find(([from, to]) => slot >= from && slot <= to)?.[2];
+  if (!primary) return undefined;
+  const [host, port] = primary;
+  const node = cluster
+    .nodes('master')
+    .find((each) => each.options.port === port && [host, 'localhost'].includes(String(each.options.host)));
+  return node?.duplicate();
+}
+
 /** One semaphore's subscriptions: wake-ups for its waiters, presence and recovery notices for its holders. */
 export class SlotChannel {
-  readonly #subscriber: Client;
+  readonly #subscriber: Promise<Client | undefined>;
   readonly #channels: { held: string; wake: string };
   readonly #isSharded: boolean;
   readonly #timeoutMs: number;
@@ -26,22 +41,31 @@ export class SlotChannel {
     this.#channels = channels;
     this.#isSharded = source.isCluster;
     this.#timeoutMs = timeoutMs;
-    this.#subscriber = source.duplicate();
-    // Failures show in the command connection's typed errors; this one only costs latency while it is down.
-    this.#subscriber.on('error', () => {});
-    const onMessage = (channel: string, message: string) => {
-      if (channel === channels.wake) on.freed(message);
-      else if (channel === channels.held && message === 'lost') on.lost();
-    };
-    this.#subscriber.on(this.#isSharded ? 'smessage' : 'message', onMessage);
-    // After a reconnect nothing is certain until Redis confirms the subscription again.
-    this.#subscriber.on('close', () => {
-      this.#isHeldConfirmed = false;
+    const made = this.#isSharded
+      ? shardSubscriber(source as Cluster, channels.wake).catch(() => undefined)
+      : Promise.resolve(source.duplicate());
+    this.#subscriber = made.then((subscriber) => {
+      if (!subscriber) return undefined;
+      if (this.#isClosed) {
+        subscriber.disconnect();
+        return undefined;
+      }
+      // Failures show in the command connection's typed errors; this one only costs latency while it is down.
+      subscriber.on('error', () => {});
+      subscriber.on(this.#isSharded ? 'smessage' : 'message', (channel: string, message: string) => {
+        if (channel === channels.wake) on.freed(message);
+        else if (channel === channels.held && message === 'lost') on.lost();
+      });
+      // After a reconnect nothing is certain until Redis confirms the subscription again.
+      subscriber.on('close', () => {
+        this.#isHeldConfirmed = false;
+      });
+      subscriber.on('ready', () => {
+        if (this.#wantsHeld) void this.listenAsHolder();
+      });
+      void this.#subscribe(subscriber, channels.wake).catch(() => {});
+      return subscriber;
     });
-    this.#subscriber.on('ready', () => {
-      if (this.#wantsHeld) void this.listenAsHolder();
-    });
-    void this.#subscribe(channels.wake).catch(() => {});
   }
 
   /** Does Redis count this process among the held channel's listeners (confirmed since the last reconnect)? */
@@ -53,11 +77,15 @@ export class SlotChannel {
   async listenAsHolder(): Promise<void> {
     this.#wantsHeld = true;
     let timer: NodeJS.Timeout | undefined;
+    const listening = async () => {
+      const subscriber = await this.#subscriber;
+      if (!subscriber) return;
+      await this.#subscribe(subscriber, this.#channels.held);
+      if (!this.#isClosed && subscriber.status === 'ready') this.#isHeldConfirmed = true;
+    };
     try {
       await Promise.race([
-        this.#subscribe(this.#channels.held).then(() => {
-          if (!this.#isClosed && this.#subscriber.status === 'ready') this.#isHeldConfirmed = true;
-        }),
+        listening(),
         new Promise((resolve) => {
           timer = setTimeout(resolve, this.#timeoutMs).unref();
         }),
@@ -73,10 +101,10 @@ export class SlotChannel {
   close(): void {
     this.#isClosed = true;
     this.#isHeldConfirmed = false;
-    this.#subscriber.disconnect();
+    void this.#subscriber.then((subscriber) => subscriber?.disconnect());
   }
 
-  #subscribe(channel: string): Promise<unknown> {
-    return this.#isSharded ? this.#subscriber.ssubscribe(channel) : this.#subscriber.subscribe(channel);
+  #subscribe(subscriber: Client, channel: string): Promise<unknown> {
+    return this.#isSharded ? subscriber.ssubscribe(channel) : subscriber.subscribe(channel);
   }
 }
