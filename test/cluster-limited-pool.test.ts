@@ -102,6 +102,27 @@ describeWithRedis('withClusterLimit', () => {
       expect(limited.status()).toMatchObject({ checkedOut: 1, cluster: { heldHere: 0, isRedisReachable: false } });
       lease.release();
     });
+
+    it("rejects with ClusterLimitConfigurationError when a limit key holds another type, even with onRedisDown: 'local'", async () => {
+      await redis.set(semaphoreKeys(key)[0]!, 'not a sorted set');
+      const limited = await limitedPool({ onRedisDown: 'local' });
+      await expect(limited.checkout()).rejects.toMatchObject({
+        code: 'ERR_CLUSTER_LIMIT_CONFIGURATION',
+        redisCode: 'WRONGTYPE',
+        key,
+      });
+      expect(limited.pool.status().checkedOut).toBe(0);
+      expect(limited.status().cluster.isRedisReachable).toBe(true);
+    });
+
+    it('hands out the slot with a fencing token that grows from one checkout to the next', async () => {
+      const limited = await limitedPool();
+      const first = await limited.checkout();
+      first.release();
+      const second = await limited.checkout();
+      second.release();
+      expect(second.fence).toBeGreaterThan(first.fence!);
+    });
   });
 
   describe('checkin', () => {
