@@ -1,3 +1,4 @@
+// Over ~250 lines: the take loop, hand-over, heartbeat and loss handling share one held-slot map and must change together.
 // Slots of a limit shared by every process that uses the same Redis key: taken in FIFO order across processes,
 // handed over on release through pub/sub, kept alive by a heartbeat, lost (and said so) when they cannot be renewed
 // in time, re-registered when Redis lost its data while they were held (see semaphore-scripts.ts).
@@ -76,6 +77,7 @@ export class ClusterSemaphore extends EventEmitter {
   #waitingInCluster = 0;
   #isClosed = false;
   #heartbeat: Timer | undefined;
+  #earlyRenewal: Timer | undefined;
   #channel: SlotChannel | undefined;
   /** Has this process met the key's record in Redis? Then a missing record means lost data, not a new key. */
   #hasSeen = false;
@@ -147,7 +149,7 @@ export class ClusterSemaphore extends EventEmitter {
           // Redis moved this waiter from the line to the holders after answering its last ask, and made the slot
           // last waiterTtlMs from then: count from that ask, and renew at once for a whole lease.
           const slot = this.#hold(waiter.token, handedFence, waiter.lastAskSentAt, this.config.waiterTtlMs);
-          void this.#renew();
+          this.#renewSoon();
           return slot;
         }
         waiter.handedFence = undefined;
@@ -224,6 +226,7 @@ export class ClusterSemaphore extends EventEmitter {
     this.#isClosed = true;
     this.#heartbeat?.cancel();
     this.#heartbeat = undefined;
+    this.#earlyRenewal?.cancel();
     for (const waiter of this.#waiters) waiter.giveUp(new ClusterLimitClosedError(this.config.key));
     const freeing = [...this.#held.entries()].map(([token, held]) => {
       held.controller.abort(new ClusterLimitClosedError(this.config.key));
@@ -297,6 +300,20 @@ export class ClusterSemaphore extends EventEmitter {
     this.#run('forget', [token, this.config.limit, this.config.waiterTtlMs]).catch(() => {
       // Best effort: an unreachable Redis drops the waiter or the slot by its TTL.
     });
+  }
+
+  // A slot handed over lasts only waiterTtlMs until renewed: renew within a quarter of that, once for all slots
+  // handed over meanwhile (a busy limit hands over hundreds a second).
+  #renewSoon(): void {
+    if (this.#earlyRenewal) return;
+    this.#earlyRenewal = this.config.clock.setTimer(
+      Math.floor(this.config.waiterTtlMs / 4),
+      () => {
+        this.#earlyRenewal = undefined;
+        void this.#renew();
+      },
+      { unref: true },
+    );
   }
 
   #maybeStartHeartbeat(): void {
