@@ -187,6 +187,17 @@ describeWithRedis('ClusterSemaphore', () => {
     });
   });
 
+  describe('fencing', () => {
+    it('gives the slot of a holder paused past its TTL to another process, with a larger fencing token', async () => {
+      // A clock that never moves stands for a paused process: no heartbeat, no loss timer.
+      const paused = semaphore({ limit: 1, clock: new ManualClock() });
+      const stale = await paused.take();
+      const next = await semaphore({ limit: 1, redis: client() }).take({ timeoutMs: 10 * leaseTtlMs });
+      expect(stale.signal.aborted).toBe(false); // it still believes it holds the slot: only the token tells
+      expect(next.fence).toBeGreaterThan(stale.fence);
+    });
+  });
+
   describe('close', () => {
     it('rejects waiters with ClusterLimitClosedError and frees held slots', async () => {
       const limit = semaphore({ limit: 1 });
