@@ -285,11 +285,10 @@ export class ClusterSemaphore extends EventEmitter {
     const held = this.#held.get(token);
     this.#held.delete(token);
     held?.lossTimer?.cancel();
-    const forgetting = this.#run('forget', [token, this.config.limit, this.config.waiterTtlMs]);
-    // The oldest local waiter asks at once: its ask goes out on the same connection after the forget.
-    this.#wakeOldest();
+    // The forget hands the slot to the oldest waiter of the cluster and tells it over pub/sub: no waiter here needs
+    // waking (while the limit recovers, waiters poll).
     try {
-      await forgetting;
+      await this.#run('forget', [token, this.config.limit, this.config.waiterTtlMs]);
     } catch {
       // Redis is unreachable: the slot expires there on its own within leaseTtlMs.
     }
