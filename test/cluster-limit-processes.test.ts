@@ -10,7 +10,7 @@ import { ClusterSemaphore } from '../src/cluster/index.js';
 import { connectRedis, deleteLimitKeys, describeWithRedis, redisPort, uniqueKey } from './fixtures/local-redis.js';
 import { RedisServerProcess } from './fixtures/redis-server-process.js';
 
-// Several processes start, wait out a new key's quarantine and run under load on a shared 2-core machine.
+// Several processes start and run under load on a shared 2-core machine.
 const processTestTimeoutMs = 120_000;
 const memberScript = fileURLToPath(new URL('./fixtures/cluster-member.mjs', import.meta.url));
 
