@@ -16,7 +16,7 @@
 //
 // Time is always Redis' own (`TIME`): every process judges expiry by one clock, whatever the skew between machines.
 // Scripts are replicated by effects (the default since Redis 5), so reading TIME and INFO inside them is safe.
-// A script refuses to run (before it writes anything) when Redis is over maxmemory or may evict the limit's keys:
+// Take and count refuse to run (before they write anything) when Redis is over maxmemory or may evict the keys:
 // Redis itself lets a script without flags write past maxmemory once it has written once.
 import { createHash } from 'node:crypto';
 
@@ -42,16 +42,6 @@ function script(source: string): SemaphoreScript {
 const prelude = `
 local leaseTtl, pub, heldChannel, wakeChannel = tonumber(ARGV[1]), ARGV[4], ARGV[6], ARGV[7]
 local server = redis.call('INFO', 'server')
-local memory = redis.call('INFO', 'memory')
-local policy = string.match(memory, 'maxmemory_policy:([%w-]+)')
-local maxMemory = tonumber(string.match(memory, 'maxmemory:(%d+)')) or 0
-if maxMemory > 0 and tonumber(string.match(memory, 'used_memory:(%d+)')) > maxMemory then
-  return redis.error_reply('OOM command not allowed when used memory > maxmemory (the cluster limit cannot record its holders)')
-end
-if policy and string.sub(policy, 1, 7) == 'allkeys' then
-  return redis.error_reply('POOLTOY_EVICTION maxmemory-policy is ' .. policy ..
-    ': Redis may evict the limit\\'s keys and forget its holders; set it to noeviction (or a volatile-* policy)')
-end
 local runId = string.match(server, 'run_id:(%x+)')
 local uptimeMs = 1000 * tonumber(string.match(server, 'uptime_in_seconds:(%d+)'))
 local function num(n) return string.format('%.0f', n) end
@@ -79,6 +69,20 @@ elseif meta[1] ~= runId then
   redis.call(pub, heldChannel, 'lost')
 end
 local recoverMs = math.max(0, recoverUntil - now)
+`;
+
+// Only take and count (what starts a use of the limit) check memory: a renewal or a release must still go through.
+const memoryCheck = `
+local memory = redis.call('INFO', 'memory')
+local policy = string.match(memory, 'maxmemory_policy:([%w-]+)')
+local maxMemory = tonumber(string.match(memory, 'maxmemory:(%d+)')) or 0
+if maxMemory > 0 and tonumber(string.match(memory, 'used_memory:(%d+)')) > maxMemory then
+  return redis.error_reply('OOM command not allowed when used memory > maxmemory (the cluster limit cannot record its holders)')
+end
+if policy and string.sub(policy, 1, 7) == 'allkeys' then
+  return redis.error_reply('POOLTOY_EVICTION maxmemory-policy is ' .. policy ..
+    ': Redis may evict the limit\\'s keys and forget its holders; set it to noeviction (or a volatile-* policy)')
+end
 `;
 
 const parts = ['holders', 'line', 'line-expiry', 'meta', 'fences'] as const;
@@ -114,7 +118,7 @@ export const semaphoreScripts = {
    * only grows: one more than the last, and never below Redis' clock in ms × 1000 (so it keeps growing when the
    * counter itself was lost) nor below what the asking process has seen.
    */
-  take: script(`${prelude}
+  take: script(`${memoryCheck}${prelude}
 local token, limit, waiterTtl = ARGV[8], tonumber(ARGV[9]), tonumber(ARGV[10])
 if redis.call('ZSCORE', KEYS[1], token) then
   redis.call('ZADD', KEYS[1], now + leaseTtl, token)
@@ -198,7 +202,7 @@ return { held, redis.call('ZCARD', KEYS[2]), recoverMs }
 `),
 
   /** Count live holders and waiters (dropping the expired ones). */
-  count: script(`${prelude}
+  count: script(`${memoryCheck}${prelude}
 return { redis.call('ZCARD', KEYS[1]), redis.call('ZCARD', KEYS[2]), recoverMs }
 `),
 } as const;
