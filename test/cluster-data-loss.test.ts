@@ -50,8 +50,11 @@ describeWithRedis('the cluster limit on a Redis that loses data', () => {
   const semaphores: ClusterSemaphore[] = [];
   const proxies: SwitchableProxy[] = [];
 
+  // Every server works in the test's temp dir (a replica's full sync writes a snapshot there too); `persist` names
+  // its snapshot so that a restart loads it, the others save nothing.
   async function server(options: { args?: string[]; persist?: boolean } = {}): Promise<RedisServerProcess> {
-    const started = await RedisServerProcess.start({ dir: options.persist ? dir : undefined, args: options.args });
+    const files = options.persist ? [] : ['--dbfilename', `scratch-${servers.length}.rdb`];
+    const started = await RedisServerProcess.start({ dir, args: [...files, ...(options.args ?? [])] });
     servers.push(started);
     return started;
   }
