@@ -170,6 +170,8 @@ export class ClusterSemaphore extends EventEmitter {
   async #isStillHeld(channel: SlotChannel, waiter: SlotWaiter, fence: number): Promise<boolean> {
     if (channel.isListeningAsHolder) return true;
     await waiter.race(channel.listenAsHolder());
+    // It could not listen (no permission, Redis slow): then it is not counted as a listener, nothing to verify.
+    if (!channel.isListeningAsHolder) return true;
     const [, , , isHeld] = await waiter.race(this.#run('renew', [waiter.token, fence]));
     return isHeld === 1;
   }

@@ -30,6 +30,8 @@ export class SlotChannel {
   readonly #timeoutMs: number;
   #wantsHeld = false;
   #isHeldConfirmed = false;
+  /** The attempt to listen on the held channel: one per connection, shared by every caller. */
+  #listening: Promise<void> | undefined;
   #isClosed = false;
 
   constructor(
@@ -61,6 +63,7 @@ export class SlotChannel {
         this.#isHeldConfirmed = false;
       });
       subscriber.on('ready', () => {
+        this.#listening = undefined;
         if (this.#wantsHeld) void this.listenAsHolder();
       });
       void this.#subscribe(subscriber, channels.wake).catch(() => {});
@@ -73,9 +76,17 @@ export class SlotChannel {
     return this.#isHeldConfirmed;
   }
 
-  /** Listen on the held channel; resolves once Redis confirmed it, or after the timeout (then it still is not). */
-  async listenAsHolder(): Promise<void> {
+  /**
+   * Listen on the held channel; resolves once Redis confirmed it, or after the timeout (then it still is not). Tried
+   * once per connection: a failed attempt (no permission, say) is not repeated until the subscriber reconnects.
+   */
+  listenAsHolder(): Promise<void> {
     this.#wantsHeld = true;
+    this.#listening ??= this.#listen();
+    return this.#listening;
+  }
+
+  async #listen(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
     const listening = async () => {
       const subscriber = await this.#subscriber;
