@@ -259,16 +259,42 @@ export class ClusterLimitUnavailableError extends PoolToyError {
   }
 }
 
+/**
+ * Redis answered, but refused the cluster limit's command for a reason that waiting will not fix: the limit's keys
+ * hold another type (`WRONGTYPE`), they are not in one hash slot (`CROSSSLOT`), Redis is out of memory (`OOM`) or
+ * may evict them (`POOLTOY_EVICTION`), the script failed, or the user lacks a permission. Never a fallback to the
+ * pool's own limit: the fix is in Redis' or the limit's configuration.
+ */
+export class ClusterLimitConfigurationError extends PoolToyError {
+  readonly key: string;
+  /** The first word of Redis' error, e.g. `WRONGTYPE`. */
+  readonly redisCode: string;
+
+  constructor(key: string, redisCode: string, redisMessage: string, cause?: unknown) {
+    super(
+      'ERR_CLUSTER_LIMIT_CONFIGURATION',
+      `the cluster limit "${key}" is misconfigured: Redis refused its command with ${JSON.stringify(redisMessage)}; ` +
+        'fix Redis or the limit (see docs/cluster.md, "Redis requirements") — checkouts fail until then',
+      { cause },
+    );
+    this.key = key;
+    this.redisCode = redisCode;
+  }
+}
+
 /** A waiter gave up on a cluster slot: every slot stayed held past its `timeoutMs`. */
 export class ClusterSlotTimeoutError extends PoolToyError {
   readonly key: string;
   readonly timeoutMs: number;
 
-  constructor(key: string, timeoutMs: number, heldInCluster: number, limit: number) {
+  constructor(key: string, timeoutMs: number, heldInCluster: number, limit: number, recoverMs = 0) {
     super(
       'ERR_CLUSTER_SLOT_TIMEOUT',
       `waiting for a slot of the cluster limit "${key}" timed out after ${timeoutMs}ms ` +
-        `(${heldInCluster} of ${limit} slots held across the cluster); raise the limit or release leases sooner`,
+        (recoverMs > 0
+          ? `while the limit recovers from lost Redis data (no new slot for another ${recoverMs}ms, ` +
+            'so that the holders of before can re-register or stop)'
+          : `(${heldInCluster} of ${limit} slots held across the cluster); raise the limit or release leases sooner`),
     );
     this.key = key;
     this.timeoutMs = timeoutMs;

@@ -2,6 +2,7 @@
 // member and a Redis restart. The members run test/fixtures/cluster-member.mjs against dist/ (`npm run build`).
 import { type ChildProcess, fork } from 'node:child_process';
 import { once } from 'node:events';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import type { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,7 +10,7 @@ import { ClusterSemaphore } from '../src/cluster/index.js';
 import { connectRedis, deleteLimitKeys, describeWithRedis, redisPort, uniqueKey } from './fixtures/local-redis.js';
 import { RedisServerProcess } from './fixtures/redis-server-process.js';
 
-// Several processes start, wait out a new key's quarantine and run under load on a shared 2-core machine.
+// Several processes start and run under load on a shared 2-core machine.
 const processTestTimeoutMs = 120_000;
 const memberScript = fileURLToPath(new URL('./fixtures/cluster-member.mjs', import.meta.url));
 
@@ -18,6 +19,7 @@ interface MemberMessage {
   readonly running?: number;
   readonly code?: string;
   readonly held?: number;
+  readonly busyMs?: number;
 }
 
 /** What the parent sees of all members together. */
@@ -25,6 +27,7 @@ class Cluster {
   readonly members: ChildProcess[] = [];
   maxRunning = 0;
   done = 0;
+  busyMs = 0;
   readonly errors = new Map<string, number>();
   readonly #waits: { isMet: () => boolean; resolve: () => void }[] = [];
 
@@ -33,6 +36,7 @@ class Cluster {
     member.on('message', (message: MemberMessage) => {
       if (message.type === 'running') this.maxRunning = Math.max(this.maxRunning, message.running!);
       if (message.type === 'done') this.done++;
+      if (message.type === 'stopped') this.busyMs += message.busyMs!;
       if (message.type === 'error') this.errors.set(message.code!, (this.errors.get(message.code!) ?? 0) + 1);
       for (const wait of this.#waits.splice(0)) {
         if (wait.isMet()) wait.resolve();
@@ -49,13 +53,13 @@ class Cluster {
     return new Promise((resolve) => this.#waits.push({ isMet, resolve }));
   }
 
-  /** Ask every member to stop and wait for all of them to exit. */
-  async stop(): Promise<void> {
+  /** Ask every member to stop (reporting its busy time within `window`) and wait for all of them to exit. */
+  async stop(window?: { from: number; to: number }): Promise<void> {
     await Promise.all(
       this.members.map(async (member) => {
         if (member.exitCode !== null || member.signalCode !== null) return;
         const exited = once(member, 'exit');
-        if (member.connected) member.send('stop');
+        if (member.connected) member.send({ type: 'stop', window });
         else member.kill('SIGKILL');
         await exited;
       }),
@@ -74,6 +78,7 @@ describeWithRedis('a cluster limit shared by processes', () => {
   let key: string;
   let cluster: Cluster;
   const load = { mode: 'load', limit: 8, clients: 8, workMs: 30, counterPort: redisPort };
+  const wallNow = () => performance.timeOrigin + performance.now();
 
   beforeEach(() => {
     redis = connectRedis();
@@ -92,11 +97,38 @@ describeWithRedis('a cluster limit shared by processes', () => {
       'never lets four processes with pools of 5 exceed a limit of 8, and uses all 8 slots',
       async () => {
         // Work long enough that slow hand-offs on a loaded machine still let all 8 overlap.
-        const work = { ...load, workMs: 100, key, limitPort: redisPort, leaseTtlMs: 2000 };
+        const work = {
+          ...load,
+          workMs: 100,
+          key,
+          limitPort: redisPort,
+          limitOptions: { leaseTtlMs: 2000, pollMaxMs: 25 },
+        };
         for (let i = 0; i < 4; i++) cluster.start(work);
         await cluster.until(() => cluster.done >= 150);
         await cluster.stop();
         expect(cluster.maxRunning).toBe(8);
+        expect(Object.fromEntries(cluster.errors)).toEqual({});
+      },
+      processTestTimeoutMs,
+    );
+
+    it(
+      'hands a freed slot to the next in line without waiting for a poll: with default settings, four processes with 20ms holds keep on average at least 4.5 of 6 slots in use, never more than 6',
+      async () => {
+        const work = { ...load, limit: 6, workMs: 20, key, limitPort: redisPort };
+        for (let i = 0; i < 4; i++) cluster.start(work);
+        // Measure once every member runs, over the next 600 transactions.
+        await cluster.until(() => cluster.done >= 100);
+        const from = wallNow();
+        const doneAtStart = cluster.done;
+        await cluster.until(() => cluster.done >= doneAtStart + 600);
+        const to = wallNow();
+        await cluster.stop({ from, to });
+        const averageInUse = cluster.busyMs / (to - from);
+        console.log(`hand-off: ${averageInUse.toFixed(2)} of 6 slots in use on average, at most ${cluster.maxRunning}`);
+        expect(cluster.maxRunning).toBeLessThanOrEqual(6);
+        expect(averageInUse).toBeGreaterThanOrEqual(4.5);
         expect(Object.fromEntries(cluster.errors)).toEqual({});
       },
       processTestTimeoutMs,
@@ -112,7 +144,7 @@ describeWithRedis('a cluster limit shared by processes', () => {
           mode: 'hold',
           key,
           limit: 8,
-          leaseTtlMs,
+          limitOptions: { leaseTtlMs },
           limitPort: redisPort,
           counterPort: redisPort,
         });
@@ -150,7 +182,13 @@ describeWithRedis('a cluster limit shared by processes', () => {
     it(
       'fails checkouts with a typed error while Redis is down, never exceeds the limit, and recovers',
       async () => {
-        for (let i = 0; i < 4; i++) cluster.start({ ...load, key, limitPort: server.port, leaseTtlMs: 1500 });
+        for (let i = 0; i < 4; i++)
+          cluster.start({
+            ...load,
+            key,
+            limitPort: server.port,
+            limitOptions: { leaseTtlMs: 1500, pollMaxMs: 25 },
+          });
         await cluster.until(() => cluster.done >= 100);
         await server.kill();
         await cluster.until(() => (cluster.errors.get('ERR_CLUSTER_LIMIT_UNAVAILABLE') ?? 0) > 0);

@@ -8,10 +8,10 @@ import { ManualClock } from '../src/clock.js';
 import {
   type ClusterLimitedPool,
   type ClusterLimitOptions,
-  ClusterSemaphore,
   collectClusterMetrics,
   withClusterLimit,
 } from '../src/cluster/index.js';
+import { semaphoreKeys } from '../src/cluster/semaphore-scripts.js';
 import { createPool, type Pool, resourceWorker } from '../src/index.js';
 import { connectRedis, deleteLimitKeys, describeWithRedis, uniqueKey } from './fixtures/local-redis.js';
 
@@ -47,9 +47,6 @@ describeWithRedis('withClusterLimit', () => {
   beforeEach(async () => {
     redis = connectRedis();
     key = uniqueKey();
-    // A new key starts in quarantine (see docs/cluster.md); wait it out so tests start from a live limit.
-    const warm = new ClusterSemaphore({ redis, key, limit: 1, leaseTtlMs });
-    await (await warm.take({ timeoutMs: 10 * leaseTtlMs })).free();
   });
 
   afterEach(async () => {
@@ -104,6 +101,27 @@ describeWithRedis('withClusterLimit', () => {
       expect(lease.slot).toBeUndefined();
       expect(limited.status()).toMatchObject({ checkedOut: 1, cluster: { heldHere: 0, isRedisReachable: false } });
       lease.release();
+    });
+
+    it("rejects with ClusterLimitConfigurationError when a limit key holds another type, even with onRedisDown: 'local'", async () => {
+      await redis.set(semaphoreKeys(key)[0]!, 'not a sorted set');
+      const limited = await limitedPool({ onRedisDown: 'local' });
+      await expect(limited.checkout()).rejects.toMatchObject({
+        code: 'ERR_CLUSTER_LIMIT_CONFIGURATION',
+        redisCode: 'WRONGTYPE',
+        key,
+      });
+      expect(limited.pool.status().checkedOut).toBe(0);
+      expect(limited.status().cluster.isRedisReachable).toBe(true);
+    });
+
+    it('hands out the slot with a fencing token that grows from one checkout to the next', async () => {
+      const limited = await limitedPool();
+      const first = await limited.checkout();
+      first.release();
+      const second = await limited.checkout();
+      second.release();
+      expect(second.fence).toBeGreaterThan(first.fence!);
     });
   });
 
@@ -163,7 +181,7 @@ describeWithRedis('withClusterLimit', () => {
       const clock = new ManualClock();
       const limited = await limitedPool({ clock });
       const lease = await limited.checkout();
-      await redis.del(`${key}:holders`);
+      await redis.del(semaphoreKeys(key)[0]!);
       clock.advance(limited.semaphore.config.heartbeatMs);
       await once(lease.signal, 'abort');
       expect(lease.signal.reason).toMatchObject({ code: 'ERR_CLUSTER_SLOT_LOST', key });

@@ -57,6 +57,14 @@ export class ClusterLease<W = unknown> implements AsyncDisposable, Disposable {
     return this.#end;
   }
 
+  /**
+   * The slot's fencing token (see `ClusterSlot.fence`): pass it with each write to the guarded resource, which refuses
+   * writes carrying a lower number than the highest it has seen. `undefined` without a slot (local fallback).
+   */
+  get fence(): number | undefined {
+    return this.slot?.fence;
+  }
+
   /** The worker (see `Lease.worker`). */
   get worker(): W {
     return this.lease.worker;

@@ -1,5 +1,5 @@
 // The cluster limit's options, documented and validated once into a ClusterLimitConfig.
-import type { Redis } from 'ioredis';
+import type { Cluster, Redis } from 'ioredis';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidPoolOptionError } from '../errors.js';
 
@@ -8,8 +8,11 @@ export type RedisDownPolicy = 'fail' | 'local';
 
 /** Options of a cluster-wide limit: `withClusterLimit(pool, options)` or `new ClusterSemaphore(options)`. */
 export interface ClusterLimitOptions {
-  /** An ioredis client, connected (or connecting) to the Redis that every process of the cluster shares. */
-  readonly redis: Redis;
+  /**
+   * An ioredis client (`Redis`, or `Cluster` for Redis Cluster), connected or connecting to the Redis that every
+   * process of the cluster shares. The limit opens one more connection of the same kind for pub/sub.
+   */
+  readonly redis: Redis | Cluster;
   /** The limit's name in Redis; every process using the same key shares the same `limit` slots. */
   readonly key: string;
   /** Slots shared by all processes using `key`. Every process must pass the same value. */
@@ -33,7 +36,7 @@ export interface ClusterLimitOptions {
 
 /** Cluster limit options after validation, with defaults filled in and derived timings. */
 export interface ClusterLimitConfig {
-  readonly redis: Redis;
+  readonly redis: Redis | Cluster;
   readonly key: string;
   readonly limit: number;
   readonly leaseTtlMs: number;
@@ -67,7 +70,11 @@ export function parseClusterLimitOptions(options: ClusterLimitOptions): ClusterL
     if (!known.has(name)) throw new InvalidPoolOptionError(`clusterLimit.${name}`, 'no such option', name);
   }
   const { redis, key } = options;
-  if (typeof redis?.evalsha !== 'function' || typeof redis?.status !== 'string') {
+  if (
+    typeof redis?.evalsha !== 'function' ||
+    typeof redis?.status !== 'string' ||
+    typeof redis?.duplicate !== 'function'
+  ) {
     throw new InvalidPoolOptionError('clusterLimit.redis', 'an ioredis client', redis);
   }
   if (typeof key !== 'string' || key.length === 0) {

@@ -1,16 +1,37 @@
 // Runs the semaphore's scripts against Redis, failing fast and typed when Redis cannot answer, and tracks whether
-// Redis was reachable at the last attempt.
-import type { Redis } from 'ioredis';
+// Redis was reachable at the last attempt. Errors come in two kinds: Redis down (unreachable, too slow, busy
+// loading or failing over) — `ClusterLimitUnavailableError`, which `onRedisDown: 'local'` may fall back from — and
+// Redis refusing the command for good — `ClusterLimitConfigurationError`, which never falls back.
+import type { Cluster, Redis } from 'ioredis';
 import type { Clock, Timer } from '../clock.js';
-import { ClusterLimitUnavailableError } from '../errors.js';
+import { ClusterLimitConfigurationError, ClusterLimitUnavailableError } from '../errors.js';
 import { type SemaphoreScript, semaphoreKeys } from './semaphore-scripts.js';
 
 /** What became of Redis at an attempt: its first failure after a success, or its first success after a failure. */
 export type ReachabilityChange = { kind: 'failed'; error: ClusterLimitUnavailableError } | { kind: 'recovered' };
 
-/** Runs a cluster limit's scripts with a timeout; every failure is a `ClusterLimitUnavailableError`. */
+// Error replies that mean "not now" rather than "never": the server is loading its data, running a slow script,
+// failing over, or its cluster is incomplete. Any other error reply is a configuration error.
+const transientReplies = new Set([
+  'LOADING',
+  'BUSY',
+  'CLUSTERDOWN',
+  'TRYAGAIN',
+  'MASTERDOWN',
+  'READONLY',
+  'MISCONF',
+  'NOREPLICAS',
+]);
+
+/** The error code of a Redis error reply (`WRONGTYPE`, `OOM`, …), or `undefined` for a connection failure. */
+export function redisReplyCode(error: unknown): string | undefined {
+  if ((error as Error)?.name !== 'ReplyError') return undefined;
+  return /^[A-Z_]+/.exec(String((error as Error).message))?.[0] ?? 'ERR';
+}
+
+/** Runs a cluster limit's scripts with a timeout; failures are typed by kind (see the file's head). */
 export class RedisScriptRunner {
-  readonly #redis: Redis;
+  readonly #redis: Redis | Cluster;
   readonly #key: string;
   readonly #keys: string[];
   readonly #clock: Clock;
@@ -19,7 +40,7 @@ export class RedisScriptRunner {
   #isReachable = true;
 
   constructor(
-    config: { redis: Redis; key: string; clock: Clock; redisTimeoutMs: number },
+    config: { redis: Redis | Cluster; key: string; clock: Clock; redisTimeoutMs: number },
     onChange: (change: ReachabilityChange) => void,
   ) {
     this.#redis = config.redis;
@@ -50,14 +71,14 @@ export class RedisScriptRunner {
           () => reject(this.#unavailable(`Redis did not answer within ${this.#timeoutMs}ms`)),
           { unref: true },
         );
-        this.#send(script, args).then(resolve, (error: Error) =>
-          reject(this.#unavailable(`Redis failed: ${error?.message}`, error)),
-        );
+        this.#send(script, args).then(resolve, (error: Error) => reject(this.#classify(error)));
       });
       this.#maybeChange(true);
       return reply as number[];
     } catch (error) {
-      this.#maybeChange(false, error as ClusterLimitUnavailableError);
+      // Redis answered a configuration error: it is reachable.
+      if (error instanceof ClusterLimitConfigurationError) this.#maybeChange(true);
+      else this.#maybeChange(false, error as ClusterLimitUnavailableError);
       throw error;
     } finally {
       timer?.cancel();
@@ -69,9 +90,17 @@ export class RedisScriptRunner {
       return await this.#redis.evalsha(script.sha, this.#keys.length, ...this.#keys, ...args);
     } catch (error) {
       // A Redis that restarted has forgotten the script: send it whole once, EVALSHA finds it afterwards.
-      if (!String((error as Error)?.message).startsWith('NOSCRIPT')) throw error;
+      if (redisReplyCode(error) !== 'NOSCRIPT') throw error;
       return this.#redis.eval(script.source, this.#keys.length, ...this.#keys, ...args);
     }
+  }
+
+  #classify(error: Error): ClusterLimitUnavailableError | ClusterLimitConfigurationError {
+    const code = redisReplyCode(error);
+    if (code === undefined || transientReplies.has(code)) {
+      return this.#unavailable(`Redis failed: ${error?.message}`, error);
+    }
+    return new ClusterLimitConfigurationError(this.#key, code, error.message, error);
   }
 
   #unavailable(why: string, cause?: unknown): ClusterLimitUnavailableError {

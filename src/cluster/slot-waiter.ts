@@ -14,6 +14,10 @@ export class SlotWaiter {
   #pause: Timer | undefined;
   #endPause: (() => void) | undefined;
   #isWoken = false;
+  /** The fencing token of a slot another process' release handed to this waiter, if one did. */
+  handedFence: number | undefined;
+  /** When the last ask was sent (clock time). */
+  lastAskSentAt = 0;
 
   constructor(token: string, clock: Clock, signal?: AbortSignal) {
     this.token = token;
@@ -56,6 +60,13 @@ export class SlotWaiter {
   /** Note that an ask is starting: a wake-up from now on ends the next pause. */
   asking(): void {
     this.#isWoken = false;
+    this.lastAskSentAt = this.#clock.now();
+  }
+
+  /** A release handed this waiter its slot (announced on the wake channel): end the pause, the slot is ours. */
+  handOver(fence: number): void {
+    this.handedFence = fence;
+    this.wake();
   }
 
   /** Pause for `ms` before the next ask; at once when woken since the last ask, earlier when woken meanwhile. */

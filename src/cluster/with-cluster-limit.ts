@@ -8,6 +8,24 @@ import { ClusterLease } from './cluster-lease.js';
 import type { ClusterLimitOptions } from './cluster-limit-options.js';
 import { ClusterSemaphore, type ClusterSlot } from './cluster-semaphore.js';
 
+/** Options of a checkout under the cluster limit: the pool's, with the timeout under its name `checkoutTimeoutMs`. */
+export type ClusterCheckoutOptions = CheckoutOptions & {
+  /** Bounds the whole checkout from the call: the wait for a slot and then for a worker. @default the pool's */
+  readonly checkoutTimeoutMs?: number;
+};
+
+/** Options of a `run` under the cluster limit; `checkoutTimeoutMs` bounds the slot and the worker together. */
+export type ClusterRunOptions = RunOptions & { readonly checkoutTimeoutMs?: number };
+
+/** The checkout timeout of `options`: `checkoutTimeoutMs`, or the deprecated `timeoutMs`, or `fallback`. */
+function checkoutTimeout(
+  options: { checkoutTimeoutMs?: number; timeoutMs?: number },
+  fallback: number,
+): { timeoutMs: number; rest: Record<string, unknown> } {
+  const { checkoutTimeoutMs, timeoutMs, ...rest } = options;
+  return { timeoutMs: checkoutTimeoutMs ?? timeoutMs ?? fallback, rest };
+}
+
 /** A pool's status with the cluster limit it is under. */
 export interface ClusterPoolStatus extends PoolStatusSnapshot {
   readonly cluster: NonNullable<PoolStatusSnapshot['cluster']>;
@@ -56,16 +74,18 @@ export class ClusterLimitedPool<W = unknown> {
 
   /**
    * Take a cluster slot (waiting in the cluster-wide line), then check a worker out within the time left.
-   * `timeoutMs` bounds both; `block: false` waits for neither; `signal` and `owner` end both waits.
+   * `checkoutTimeoutMs` (or the deprecated `timeoutMs`) bounds both, counted from the call; `block: false` waits for
+   * neither; `signal` and `owner` end both waits.
    */
-  async checkout(options: CheckoutOptions = {}): Promise<ClusterLease<W>> {
-    const { timeoutMs = this.#defaultTimeoutMs, block = true, signal, owner } = options;
-    if (owner !== undefined) assertOwner(owner);
+  async checkout(options: ClusterCheckoutOptions = {}): Promise<ClusterLease<W>> {
     const startedAt = this.semaphore.config.clock.now();
+    const { timeoutMs, rest } = checkoutTimeout(options, this.#defaultTimeoutMs);
+    const { block = true, signal, owner } = options;
+    if (owner !== undefined) assertOwner(owner);
     const slot = await this.#takeSlot(block ? timeoutMs : 0, signal, owner);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     try {
-      const lease = await this.pool.checkout({ ...options, timeoutMs: Math.max(0, timeoutMs - spentMs) });
+      const lease = await this.pool.checkout({ ...rest, timeoutMs: Math.max(0, timeoutMs - spentMs) });
       const { workerId } = lease;
       let ending: (() => void) | undefined;
       const forget = () => {
@@ -85,7 +105,7 @@ export class ClusterLimitedPool<W = unknown> {
   /** Check out, run `fn(worker, lease)`, check in (even when `fn` throws). The timeout bounds the checkout only. */
   async transaction<T>(
     fn: (worker: W, lease: ClusterLease<W>) => T | Promise<T>,
-    options?: CheckoutOptions,
+    options?: ClusterCheckoutOptions,
   ): Promise<T> {
     if (typeof fn !== 'function') throw new InvalidArgumentError('transaction function', 'a function', fn);
     const lease = await this.checkout(options);
@@ -100,16 +120,17 @@ export class ClusterLimitedPool<W = unknown> {
    * `pool.run` under the limit: take a slot, then run within the time left. Losing the slot mid-call aborts the
    * call (`ClusterSlotLostError`); the worker gets the abort and is replaced.
    */
-  async run<R = unknown>(payload: unknown, options: RunOptions = {}): Promise<R> {
-    const { timeoutMs = this.#defaultTimeoutMs, signal } = options;
+  async run<R = unknown>(payload: unknown, options: ClusterRunOptions = {}): Promise<R> {
     const startedAt = this.semaphore.config.clock.now();
+    const { timeoutMs, rest } = checkoutTimeout(options, this.#defaultTimeoutMs);
+    const { signal } = options;
     const slot = await this.#takeSlot(timeoutMs, signal, undefined);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     const shouldAbortOnLoss = slot !== undefined && this.semaphore.config.onRedisDown === 'fail';
     const signals = [signal, shouldAbortOnLoss ? slot.signal : undefined].filter((each) => each !== undefined);
     try {
       return await this.pool.run<R>(payload, {
-        ...options,
+        ...rest,
         timeoutMs: Math.max(0, timeoutMs - spentMs),
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
