@@ -7,6 +7,7 @@ import { EventEmitter } from 'node:events';
 import { parseArgs } from 'node:util';
 import { PoolToy, processWorker, resourceWorker, threadWorker } from 'pooltoy';
 import { childPids, isAlive } from './os-processes.mjs';
+import { injectProcessTreeFaults } from './process-tree-faults.mjs';
 import { SoakTally } from './soak-tally.mjs';
 
 const { values } = parseArgs({
@@ -223,6 +224,7 @@ if (osChildren.length !== workerPids.length) {
 }
 
 await toy.stop();
+await injectProcessTreeFaults(tally);
 const orphans = childPids();
 if (orphans.length > 0) tally.fail(`OS processes left after stop(): ${orphans.join(', ')}`);
 const heapAfter = await settledHeap();
