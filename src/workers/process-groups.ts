@@ -1,7 +1,7 @@
 // A process or command worker is its whole process tree: it runs in its own process group, every signal goes to the
 // group, and one small reaper per parent kills the groups still registered when the parent dies by any means.
 import { type ChildProcess, spawn } from 'node:child_process';
-import type { Writable } from 'node:stream';
+import type { Duplex } from 'node:stream';
 
 /** Whether workers get their own process group: POSIX only (on Windows, `detached` would open a console). */
 export const hasProcessGroups = process.platform !== 'win32';
@@ -65,7 +65,7 @@ function tellReaper(line: string): void {
     if (reaper === undefined) return;
     line = [...liveGroups].map((pgid) => `+${pgid}\n`).join('');
   }
-  (reaper.stdio[3] as Writable).write(line);
+  (reaper.stdio[3] as Duplex).write(line);
 }
 
 function startReaper(): ChildProcess | undefined {
@@ -85,9 +85,10 @@ function startReaper(): ChildProcess | undefined {
     if (reaper === started) reaper = undefined;
   };
   started.on('error', forget);
-  const pipe = started.stdio[3] as Writable;
+  const pipe = started.stdio[3] as Duplex;
   pipe.on('error', forget);
   pipe.on('close', forget);
+  pipe.resume(); // it never writes: reading only sees its end (EOF, then 'close') the moment it is gone
   // Neither the shell nor the pipe keeps this process alive: the reaper exists for our death, not our life.
   started.unref();
   (pipe as unknown as { unref?: () => void }).unref?.();
