@@ -1,6 +1,7 @@
 // A worker is its whole process tree, and nothing of it outlives its pool or its parent: real processes, counted by
 // a marker unique to each test in their command lines (Linux /proc), never by name.
 import { spawn, spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -98,5 +99,43 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
     expect((error as Error).message).toMatch(/Error: boom/);
     expect((error as Error).cause).toBeInstanceOf(WorkerExitError);
     expect((error as Error).cause).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/Error: boom/) });
+  });
+});
+
+/** The process group and session of `pid`, from /proc/<pid>/stat. */
+function groupAndSession(pid: number): { group: number; session: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const [, , group, session] = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return { group: Number(group), session: Number(session) };
+}
+
+describe.skipIf(process.platform !== 'linux')('the OS side of a worker', () => {
+  it('starts each process and command worker as the leader of a process group and session of its own', async () => {
+    const process_ = await createPool({ worker: processWorker(fixture('echo.mjs')), size: 1 });
+    const command = await createPool({
+      worker: commandWorker(process.execPath, [fixture('garbage-command.mjs')]),
+      size: 1,
+    });
+    pools.push(process_, command);
+    const ours = groupAndSession(process.pid);
+    for (const pool of [process_, command]) {
+      const pid = pool.workers()[0]!.pid!;
+      expect(groupAndSession(pid)).toEqual({ group: pid, session: pid });
+      expect(pid).not.toBe(ours.session);
+    }
+  });
+
+  it('quotes the last 2 KB of the stderr of a worker that died, from a line start', async () => {
+    const script = "for (let i = 0; i < 1000; i++) console.error('line ' + i); process.exit(2)";
+    const error = await createPool({ worker: commandWorker(process.execPath, ['-e', script]), size: 1 }).catch(
+      (rejection: unknown) => rejection,
+    );
+    const exit = (error as Error).cause as WorkerExitError;
+    expect(exit).toBeInstanceOf(WorkerExitError);
+    expect(exit.exitCode).toBe(2);
+    expect(exit.stderr).toMatch(/^…line \d+\n/);
+    expect(exit.stderr).toMatch(/\nline 999$/);
+    expect(Buffer.byteLength(exit.stderr!.slice(1))).toBeLessThanOrEqual(2048);
+    expect(exit.message).toContain(exit.stderr);
   });
 });
