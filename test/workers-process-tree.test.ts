@@ -57,6 +57,35 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
     await expect.poll(() => markedPids(marker), { timeout: 3000, interval: 50 }).toEqual([]);
   });
 
+  it('leaves no process of a SIGKILLed parent whose reaper had been killed from outside and replaced', async () => {
+    const marker = uniqueMarker('reaper-killed');
+    const parent = spawn(process.execPath, [fixture('reaper-killed-parent.mjs'), marker], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const replaced = new Promise<string>((resolve) => createInterface({ input: parent.stdout }).once('line', resolve));
+    const busy = new Promise<void>((resolve) =>
+      createInterface({ input: parent.stderr }).on('line', (line) => {
+        if (line === `grandchild up ${marker}`) resolve();
+      }),
+    );
+    const exitedEarly = new Promise<never>((_, reject) =>
+      parent.once('exit', (code) => reject(new Error(`the parent exited with ${code} before its reaper was replaced`))),
+    );
+    const [[oldReaper, newReaper]] = await Promise.race([
+      Promise.all([replaced.then((line) => line.split(' ').map(Number)), busy]),
+      exitedEarly,
+    ]);
+    parent.removeAllListeners('exit');
+    expect(isLive(oldReaper!)).toBe(false);
+    expect(isLive(newReaper!)).toBe(true);
+    // The parent, its python worker and the grandchild it waits on.
+    expect(markedPids(marker)).toHaveLength(3);
+
+    parent.kill('SIGKILL');
+    await expect.poll(() => markedPids(marker), { timeout: 3000, interval: 50 }).toEqual([]);
+    await expect.poll(() => isLive(newReaper!), { timeout: 3000, interval: 50 }).toBe(false);
+  });
+
   it('rejects the call of a python worker that exits 3 while its grandchild holds its stdout, replaces it, and stops in time', async () => {
     const marker = uniqueMarker('exit-3');
     const pool = await createPool({ worker: commandWorker('python3', [treeWorker, marker]), size: 1 });
@@ -126,7 +155,8 @@ describe.skipIf(process.platform !== 'linux')('the OS side of a worker', () => {
   });
 
   it('quotes the last 2 KB of the stderr of a worker that died, from a line start', async () => {
-    const script = "for (let i = 0; i < 1000; i++) console.error('line ' + i); process.exit(2)";
+    // Exits by itself (exitCode), not by process.exit(): Node drops the stderr still queued when exit() is called.
+    const script = "for (let i = 0; i < 1000; i++) console.error('line ' + i); process.exitCode = 2";
     const error = await createPool({ worker: commandWorker(process.execPath, ['-e', script]), size: 1 }).catch(
       (rejection: unknown) => rejection,
     );

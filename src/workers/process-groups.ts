@@ -58,9 +58,15 @@ export function signalGroup(child: ChildProcess, signal: NodeJS.Signals): void {
   }
 }
 
+// Reapers dying this young, this many times, are not being killed from outside but failing: no more are started.
+const youngReaperMs = 1000;
+const maxYoungReaperDeaths = 3;
+let youngReaperDeaths = 0;
+let isReaperUnavailable = false;
+
 function tellReaper(line: string): void {
   if (reaper === undefined) {
-    if (liveGroups.size === 0) return;
+    if (liveGroups.size === 0 || isReaperUnavailable) return;
     reaper = startReaper();
     if (reaper === undefined) return;
     line = [...liveGroups].map((pgid) => `+${pgid}\n`).join('');
@@ -74,20 +80,31 @@ function startReaper(): ChildProcess | undefined {
     started = spawn('/bin/sh', ['-c', reaperScript], {
       detached: true, // its own session: no terminal's Ctrl-C or hang-up reaches it
       stdio: ['ignore', 'ignore', 'ignore', 'pipe'],
-      // Nothing of ours (such as a marker a test counts processes by) in its environment; PATH for sleep(1).
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      // Nothing of ours (such as a marker a test counts processes by) in its environment: PATH for sleep(1), and
+      // whose reaper it is, for whoever looks at it from outside.
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', POOLTOY_REAPER_OF: String(process.pid) },
     });
   } catch {
+    isReaperUnavailable = true;
     return undefined;
   }
-  const forget = () => {
-    // The reaper is gone (killed from outside): the next registration starts another with every live group.
-    if (reaper === started) reaper = undefined;
+  const startedAt = Date.now();
+  const replace = () => {
+    if (reaper !== started) return;
+    // Gone (killed from outside): another takes over every live group at once.
+    reaper = undefined;
+    if (Date.now() - startedAt < youngReaperMs && ++youngReaperDeaths >= maxYoungReaperDeaths) {
+      isReaperUnavailable = true;
+    }
+    tellReaper('');
   };
-  started.on('error', forget);
+  started.on('error', () => {
+    isReaperUnavailable = true; // no /bin/sh: every worker is left to its own means (docs/workers.md)
+    replace();
+  });
   const pipe = started.stdio[3] as Duplex;
-  pipe.on('error', forget);
-  pipe.on('close', forget);
+  pipe.on('error', replace);
+  pipe.on('close', replace);
   pipe.resume(); // it never writes: reading only sees its end (EOF, then 'close') the moment it is gone
   // Neither the shell nor the pipe keeps this process alive: the reaper exists for our death, not our life.
   started.unref();
