@@ -6,11 +6,12 @@ import type { Duplex } from 'node:stream';
 /** Whether workers get their own process group: POSIX only (on Windows, `detached` would open a console). */
 export const hasProcessGroups = process.platform !== 'win32';
 
-// The reaper, in POSIX sh (dash on Linux: about 1 MB, asleep in read(2)). The outer shell starts it in the background
-// and exits, so it is not this process's child (nothing waits on it, nobody counting our children sees it); it keeps
-// only its end of a pipe (fd 3: Node closes a child's stdin when the child exits) whose other end is ours. Lines `+pgid` and `-pgid` add and remove a live group. EOF
-// means our process is gone — exited, crashed or SIGKILLed — and every group still listed gets SIGTERM, then SIGKILL
-// one second later. It ignores the signals a terminal or a session leader sends, which are the pools' to act on.
+// The reaper, in POSIX sh (dash on Linux: under 1 MB resident, asleep in read(2)). The outer shell starts it in the
+// background and exits, so it is not this process's child (nothing waits on it, nobody counting our children sees
+// it); it keeps only its end of a pipe (fd 3: Node closes a child's stdin when the child exits) whose other end is
+// ours. Lines `+pgid` and `-pgid` add and remove a live group. EOF means our process is gone — exited, crashed or
+// SIGKILLed — and every group still listed gets SIGTERM, then SIGKILL one second later. It ignores the signals a
+// terminal or a session leader sends, which are the pools' to act on.
 const reaperScript = `(
   trap '' INT TERM HUP
   live=' '
