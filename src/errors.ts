@@ -63,6 +63,8 @@ export interface WorkerExitDetails {
   readonly cause?: unknown;
   /** True when the worker died (or the start was given up) before it reported ready. */
   readonly duringStart?: boolean;
+  /** The end of what the worker wrote to stderr (process and command workers; at most the last 2 KB). */
+  readonly stderr?: string;
 }
 
 /** A worker died — exit code, signal, error, lost channel — or never became ready; in-flight calls reject with it. */
@@ -70,6 +72,8 @@ export class WorkerExitError extends PoolToyError {
   readonly workerId: string;
   readonly exitCode: number | null;
   readonly signal: string | null;
+  /** The end of the worker's stderr (at most 2 KB), when it wrote any: usually the reason it died. */
+  readonly stderr: string | undefined;
 
   constructor(workerId: string, details: WorkerExitDetails = {}) {
     const how = details.signal
@@ -81,10 +85,17 @@ export class WorkerExitError extends PoolToyError {
       details.cause instanceof Error
         ? `worker "${workerId}" ${details.duringStart ? 'failed to start' : 'died'}: ${details.cause.message} (${how})`
         : `worker "${workerId}" ${how}${details.duringStart ? ' before it was ready' : ''}`;
-    super('ERR_WORKER_EXIT', message, details.cause === undefined ? undefined : { cause: details.cause });
+    // The reason a process gives for dying is usually on its stderr (an uncaught error, a missing module).
+    const stderr = details.stderr === undefined || details.stderr === '' ? undefined : details.stderr;
+    super(
+      'ERR_WORKER_EXIT',
+      stderr === undefined ? message : `${message}; its stderr ended with:\n${stderr}`,
+      details.cause === undefined ? undefined : { cause: details.cause },
+    );
     this.workerId = workerId;
     this.exitCode = details.exitCode ?? null;
     this.signal = details.signal ?? null;
+    this.stderr = stderr;
   }
 }
 
@@ -495,6 +506,22 @@ export class UnsendablePayloadError extends PoolToyError {
     super(
       'ERR_WORKER_PAYLOAD_UNSENDABLE',
       `the payload of a call to worker "${workerId}" could not be sent (${reason}): expected a value the worker's ` +
+        'serialization carries (structured-clone for threads and advanced processes, JSON for the others)',
+      { cause },
+    );
+    this.workerId = workerId;
+  }
+}
+
+/** A handler's result could not be encoded for the pool (a function, a `BigInt` over JSON, a cycle…); the call fails, the worker serves on. */
+export class UnsendableResultError extends PoolToyError {
+  readonly workerId: string;
+
+  constructor(workerId: string, cause: unknown) {
+    const reason = cause instanceof Error ? `${cause.name}: ${cause.message}` : String(cause);
+    super(
+      'ERR_WORKER_RESULT_UNSENDABLE',
+      `the result of a call to worker "${workerId}" could not be sent (${reason}): expected a value the worker's ` +
         'serialization carries (structured-clone for threads and advanced processes, JSON for the others)',
       { cause },
     );

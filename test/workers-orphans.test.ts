@@ -30,8 +30,7 @@ describe('a parent killed by SIGKILL', () => {
     const parent = spawn(process.execPath, [parentScript, process.execPath, commandScript], {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    // Every worker inherits the parent's stderr: the pipe ends only when the last of them has closed it, which is
-    // the event that says they are all gone — no polling, no sleep.
+    // Workers write their stderr through the parent: the pipe ends when the parent is gone.
     const allClosed = once(parent.stderr, 'end');
     parent.stderr.resume();
     const exitedEarly = once(parent, 'exit').then(([code]) => {
@@ -48,7 +47,7 @@ describe('a parent killed by SIGKILL', () => {
     parent.kill('SIGKILL');
     await once(parent, 'exit');
     await allClosed;
-    // A process closes its files a moment before the kernel marks it exited: that moment is the poll's only job.
+    // Idle workers exit on their own (IPC disconnect, stdin EOF), busy ones by the reaper: a bounded wait until.
     await expect.poll(() => pids.filter((pid) => !hasExited(pid)), { timeout: 5000 }).toEqual([]);
   });
 });

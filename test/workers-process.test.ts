@@ -100,7 +100,11 @@ describe('call', () => {
 
   it('rejects only the call whose result cannot be sent; the worker serves on', async () => {
     const { worker } = await start(processWorker(fixture('echo'), { serialization: 'advanced' }));
-    await expect(worker.call({ op: 'unsendable' })).rejects.toThrow(/could not be sent/);
+    await expect(worker.call({ op: 'unsendable' })).rejects.toMatchObject({
+      name: 'UnsendableResultError',
+      code: 'ERR_WORKER_RESULT_UNSENDABLE',
+      message: expect.stringMatching(/could not be sent/),
+    });
     expect(await worker.call('still here')).toBe('still here');
   });
 

@@ -83,7 +83,11 @@ describe('call', () => {
       code: 'ERR_WORKER_PAYLOAD_UNSENDABLE',
       cause: { name: 'DataCloneError' },
     });
-    await expect(worker.call({ op: 'unsendable' })).rejects.toThrow(/could not be sent/);
+    await expect(worker.call({ op: 'unsendable' })).rejects.toMatchObject({
+      name: 'UnsendableResultError',
+      code: 'ERR_WORKER_RESULT_UNSENDABLE',
+      message: expect.stringMatching(/could not be sent/),
+    });
     expect(await worker.call('still here')).toBe('still here');
   });
 

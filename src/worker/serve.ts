@@ -2,7 +2,7 @@
 // forked process (IPC) and in a worker thread (parentPort).
 import { getHeapStatistics } from 'node:v8';
 import { isMainThread, parentPort } from 'node:worker_threads';
-import { InvalidArgumentError, NotInWorkerError, WorkerProtocolError } from '../errors.js';
+import { InvalidArgumentError, NotInWorkerError, UnsendableResultError, WorkerProtocolError } from '../errors.js';
 import { type ParentMessage, serializeError, Tag, type WorkerMessage, workerIdVariable } from './protocol.js';
 
 /** What a handler gets besides the payload. */
@@ -80,7 +80,7 @@ export function serve<P = unknown, R = unknown>(handler: Handler<P, R>, options:
       channel.send(isError ? [Tag.error, id, serializeError(value)] : [Tag.result, id, value]);
     } catch (error) {
       // The result could not be cloned or encoded (a function, a BigInt in JSON): the call fails, not the worker.
-      channel.send([Tag.error, id, serializeError(new TypeError('the result could not be sent', { cause: error }))]);
+      channel.send([Tag.error, id, serializeError(new UnsendableResultError(workerId, error))]);
     }
   };
 

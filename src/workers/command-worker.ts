@@ -6,6 +6,8 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, WorkerProtocolError } from '../errors.js';
 import { type ParentMessage, Tag, type WorkerMessage, workerIdVariable } from '../worker/protocol.js';
 import { checkKindOptions, checkStopTimeoutMs, checkStringArray } from './kind-options.js';
+import { hasProcessGroups, signalGroup } from './process-groups.js';
+import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { CallableWorker, WorkerKind } from './worker-kind.js';
 
@@ -45,23 +47,27 @@ export function commandWorker(
       const child = spawn(command, argv, {
         cwd: options.cwd,
         env: { ...(options.env ?? process.env), [workerIdVariable]: context.workerId },
-        stdio: ['pipe', 'pipe', 'inherit'],
+        stdio: ['pipe', 'pipe', 'pipe'],
+        // Its own process group: `sh -c`, `npx`, `uv run` and a Popen'd helper are all the worker (docs/workers.md).
+        detached: hasProcessGroups,
       });
       const { stdin, stdout } = child;
+      const stderr = keepStderrTail(child.stderr);
       const connection = new WorkerConnection({
         context,
         clock,
         stopTimeoutMs,
         pid: child.pid,
+        stderr,
         transport: {
           send: (message) => {
             stdin.write(toLine(message));
           },
           stop: () => {
             stdin.end(); // EOF is the polite way to ask; SIGTERM the firm one, for a worker busy in a long call
-            child.kill('SIGTERM');
+            signalGroup(child, 'SIGTERM');
           },
-          kill: () => child.kill('SIGKILL'),
+          kill: () => signalGroup(child, 'SIGKILL'),
           memoryBytes: () => residentBytes(child.pid),
         },
       });
@@ -97,8 +103,7 @@ export function commandWorker(
         connection.fail(error);
         if (child.pid === undefined) connection.died(null, null); // never spawned (ENOENT): nothing to wait for
       });
-      // 'close', not 'exit': stdout is drained first, so an answer written just before exiting reaches its call.
-      child.on('close', (exitCode, signal) => connection.died(exitCode, signal));
+      watchOsProcess(child, connection, clock);
       return connection.started;
     },
   };

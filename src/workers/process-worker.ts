@@ -10,6 +10,8 @@ import {
   checkStringArray,
   type WorkerModule,
 } from './kind-options.js';
+import { hasProcessGroups, signalGroup } from './process-groups.js';
+import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { CallableWorker, WorkerKind } from './worker-kind.js';
 
@@ -60,17 +62,23 @@ export function processWorker(module: WorkerModule, options: ProcessWorkerOption
         execArgv,
         cwd: options.cwd,
         serialization,
+        // Its own process group, so that a stop or a kill reaches whatever it started too (docs/workers.md).
+        detached: hasProcessGroups,
+        // stderr passes through us, so that the error reporting its death can quote the end of it.
+        stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
       });
+      const stderr = keepStderrTail(child.stderr);
       const connection = new WorkerConnection({
         context,
         clock,
         stopTimeoutMs,
         pid: child.pid,
+        stderr,
         transport: {
           // Sent without a callback: a failure to send means the channel is gone, which 'error' reports.
           send: (message) => child.send(message as Serializable),
-          stop: () => child.kill('SIGTERM'),
-          kill: () => child.kill('SIGKILL'),
+          stop: () => signalGroup(child, 'SIGTERM'),
+          kill: () => signalGroup(child, 'SIGKILL'),
         },
       });
       child.on('message', (message) => connection.receive(message));
@@ -80,9 +88,7 @@ export function processWorker(module: WorkerModule, options: ProcessWorkerOption
         if (child.pid === undefined) connection.died(null, null);
       });
       child.on('disconnect', () => connection.channelLost(new Error('the IPC channel closed')));
-      // 'close', not 'exit': it comes after the IPC channel is drained, so a result sent just before an exit is
-      // still delivered to its call.
-      child.on('close', (exitCode, signal) => connection.died(exitCode, signal));
+      watchOsProcess(child, connection, clock);
       return connection.started;
     },
   };

@@ -28,6 +28,8 @@ export interface WorkerConnectionOptions {
   readonly stopTimeoutMs: number;
   readonly pid?: number;
   readonly threadId?: number;
+  /** What the worker wrote last to stderr, quoted by the error that reports its death. */
+  readonly stderr?: { toString(): string };
 }
 
 type ConnectionState = 'starting' | 'running' | 'stopping' | 'exited';
@@ -36,6 +38,10 @@ type Ending = 'none' | 'stop' | 'kill';
 // A closed channel usually means the worker is exiting and its exit is a moment away; only a worker still running
 // after this long is killed for it, so that a crash is reported with its real exit code, not as our SIGKILL.
 const lostChannelGraceMs = 1000;
+// A killed worker is reported dead by its exit, which SIGKILL makes certain — except for a process the kernel holds
+// (uninterruptible I/O) or a thread stuck in native code: past this long it is reported killed regardless, so that
+// no stop waits on it forever.
+const killedExitGraceMs = 2000;
 
 /** A started worker that answers calls: the `WorkerHandle` of the process, thread and command kinds. */
 export class WorkerConnection extends Child implements WorkerHandle<CallableWorker> {
@@ -57,6 +63,8 @@ export class WorkerConnection extends Child implements WorkerHandle<CallableWork
   #exitError: WorkerExitError | undefined;
   #stopTimer: Timer | undefined;
   #lostChannelTimer: Timer | undefined;
+  #killTimer: Timer | undefined;
+  readonly #stderr: { toString(): string } | undefined;
   #resolveStart!: (handle: WorkerConnection) => void;
   #rejectStart!: (error: Error) => void;
 
@@ -68,6 +76,7 @@ export class WorkerConnection extends Child implements WorkerHandle<CallableWork
     this.#transport = options.transport;
     this.#clock = options.clock;
     this.#stopTimeoutMs = options.stopTimeoutMs;
+    this.#stderr = options.stderr;
     this.#calls = new CallTable(this.workerId, options.transport.send, options.clock);
     this.worker = {
       id: this.workerId,
@@ -171,8 +180,10 @@ export class WorkerConnection extends Child implements WorkerHandle<CallableWork
     this.#state = 'exited';
     this.#stopTimer?.cancel();
     this.#lostChannelTimer?.cancel();
+    this.#killTimer?.cancel();
     this.#startSignal.removeEventListener('abort', this.#onStartAborted);
-    const error = new WorkerExitError(this.workerId, { exitCode, signal, cause: this.#cause, duringStart });
+    const stderr = this.#stderr?.toString();
+    const error = new WorkerExitError(this.workerId, { exitCode, signal, cause: this.#cause, duringStart, stderr });
     this.#exitError = error;
     this.#calls.rejectAll(error);
     if (duringStart) this.#rejectStart(error);
@@ -199,6 +210,7 @@ export class WorkerConnection extends Child implements WorkerHandle<CallableWork
   }
 
   #killQuietly(): void {
+    this.#killTimer ??= this.#clock.setTimer(killedExitGraceMs, () => this.died(null, 'SIGKILL'), { unref: true });
     try {
       this.#transport.kill();
     } catch {

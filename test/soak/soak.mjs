@@ -6,6 +6,7 @@
 import { parseArgs } from 'node:util';
 import { PoolToy } from 'pooltoy';
 import { childPids, isAlive } from './os-processes.mjs';
+import { injectProcessTreeFaults } from './process-tree-faults.mjs';
 import { coreUnit, crashLoopUnit, hangingValidateUnit } from './soak-faults.mjs';
 import { postgresUnit } from './soak-pg-unit.mjs';
 import { SoakTally } from './soak-tally.mjs';
@@ -174,6 +175,7 @@ for (const fault of faults) if (fault.count) for (let n = fault.count(); n > 0; 
 
 await toy.stop();
 for (const unit of units) await unit.end?.();
+await injectProcessTreeFaults(tally);
 const orphans = childPids();
 if (orphans.length > 0) tally.fail(`OS processes left after stop(): ${orphans.join(', ')}`);
 const heapAfter = await settledHeap();
