@@ -114,9 +114,9 @@ describe('call', () => {
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
   });
 
-  it('rejects with RunTimeoutError after timeoutMs, and aborts the handler signal', async () => {
+  it('rejects with RunTimeoutError after runTimeoutMs, and aborts the handler signal', async () => {
     const { worker } = await start(processWorker(fixture('echo')));
-    const error = await worker.call({ op: 'waitForAbort' }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    const error = await worker.call({ op: 'waitForAbort' }, { runTimeoutMs: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunTimeoutError);
     expect(error).toMatchObject({ code: 'ERR_RUN_TIMEOUT', timeoutMs: 1 });
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
@@ -129,7 +129,7 @@ describe('call', () => {
 
   it('rejects bad call options with a typed error', async () => {
     const { worker } = await start(processWorker(fixture('echo')));
-    await expect(worker.call('x', { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(worker.call('x', { runTimeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(worker.call('x', { signal: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

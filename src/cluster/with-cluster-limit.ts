@@ -4,6 +4,7 @@ import { ClusterLimitUnavailableError, InvalidArgumentError } from '../errors.js
 import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent } from '../observer/snapshot.js';
 import { assertOwner, endedOwnerReason, watchOwner } from '../pool/owner-monitor.js';
 import type { CheckoutOptions, Pool, RunOptions } from '../pool/pool.js';
+import { checkoutTimeout } from '../pool/timeout-options.js';
 import { ClusterLease } from './cluster-lease.js';
 import type { ClusterLimitOptions } from './cluster-limit-options.js';
 import { ClusterSemaphore, type ClusterSlot } from './cluster-semaphore.js';
@@ -56,16 +57,18 @@ export class ClusterLimitedPool<W = unknown> {
 
   /**
    * Take a cluster slot (waiting in the cluster-wide line), then check a worker out within the time left.
-   * `timeoutMs` bounds both; `block: false` waits for neither; `signal` and `owner` end both waits.
+   * `checkoutTimeoutMs` bounds both; `block: false` waits for neither; `signal` and `owner` end both waits.
    */
   async checkout(options: CheckoutOptions = {}): Promise<ClusterLease<W>> {
-    const { timeoutMs = this.#defaultTimeoutMs, block = true, signal, owner } = options;
+    const timeoutMs = checkoutTimeout('checkout', options, this.#defaultTimeoutMs);
+    const { block = true, signal, owner } = options;
     if (owner !== undefined) assertOwner(owner);
     const startedAt = this.semaphore.config.clock.now();
     const slot = await this.#takeSlot(block ? timeoutMs : 0, signal, owner);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     try {
-      const lease = await this.pool.checkout({ ...options, timeoutMs: Math.max(0, timeoutMs - spentMs) });
+      const left = Math.max(0, timeoutMs - spentMs);
+      const lease = await this.pool.checkout({ ...options, timeoutMs: undefined, checkoutTimeoutMs: left });
       const { workerId } = lease;
       let ending: (() => void) | undefined;
       const forget = () => {
@@ -101,7 +104,8 @@ export class ClusterLimitedPool<W = unknown> {
    * call (`ClusterSlotLostError`); the worker gets the abort and is replaced.
    */
   async run<R = unknown>(payload: unknown, options: RunOptions = {}): Promise<R> {
-    const { timeoutMs = this.#defaultTimeoutMs, signal } = options;
+    const timeoutMs = checkoutTimeout('run', options, this.#defaultTimeoutMs);
+    const { signal } = options;
     const startedAt = this.semaphore.config.clock.now();
     const slot = await this.#takeSlot(timeoutMs, signal, undefined);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
@@ -110,7 +114,8 @@ export class ClusterLimitedPool<W = unknown> {
     try {
       return await this.pool.run<R>(payload, {
         ...options,
-        timeoutMs: Math.max(0, timeoutMs - spentMs),
+        timeoutMs: undefined,
+        checkoutTimeoutMs: Math.max(0, timeoutMs - spentMs),
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } finally {

@@ -102,7 +102,7 @@ describe('a worker that dies younger than minHealthyMs', () => {
       await pool.settled();
     }
     const held = await pool.checkout();
-    const queued = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
+    const queued = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
     await youngDeath(pool, workers);
     expect(held.isActive).toBe(false);
     const rejection = await queued;

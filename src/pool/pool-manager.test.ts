@@ -100,7 +100,7 @@ describe('start failures', () => {
       minHealthyMs: 0, // the worker dies at once on a clock that does not move: only start failures count here
     });
     const lease = await pool.checkout();
-    const waiter = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    const waiter = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY });
     workers.handles[0]!.die();
     const failed = nextEvent(pool, 'worker:startFailed');
     (await nextStart(workers)).fail(new Error('database down'));
@@ -202,7 +202,7 @@ describe('checkout', () => {
     const workers = controlledWorkers();
     const { pool } = await startPool(workers, { size: 1, maxOverflow: 0 });
     await expect(pool.checkout({ timeout: 5 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(pool.checkout({ timeoutMs: -1 })).rejects.toThrow(/timeoutMs.*got -1/);
+    await expect(pool.checkout({ checkoutTimeoutMs: -1 })).rejects.toThrow(/checkoutTimeoutMs.*got -1/);
     await expect(pool.checkout({ owner: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

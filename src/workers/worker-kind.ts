@@ -43,7 +43,9 @@ export interface WorkerKind<W = unknown> {
 export interface CallOptions {
   /** Aborting it rejects the call with the signal's reason and passes the abort to the handler's `signal`. */
   readonly signal?: AbortSignal;
-  /** Reject with `RunTimeoutError` after this many ms, and abort the handler's `signal`. */
+  /** Reject with `RunTimeoutError` after this many ms, and abort the handler's `signal`. @defaultValue Infinity */
+  readonly runTimeoutMs?: number;
+  /** @deprecated Use `runTimeoutMs` (same meaning). Kept for one minor release; giving both is an `InvalidArgumentError`. */
   readonly timeoutMs?: number;
   /** Transferables (thread workers only; ignored elsewhere). */
   readonly transfer?: readonly TransferListItem[];
