@@ -27,7 +27,7 @@ export * from './supervisor/shutdown.js';
 export * from './supervisor/supervisor.js';
 export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/supervisor-events.js';
 export type { PoolToyEventMap, PoolToyEventName } from './tree/pooltoy-events.js';
-export type { PoolToyOptions } from './tree/pooltoy-options.js';
+export type { PoolOptionsByName, PoolToyOptions, PoolWorkers } from './tree/pooltoy-options.js';
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
 export type { WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';

@@ -5,6 +5,7 @@ import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent } from '../observer/sna
 import { assertOwner, endedOwnerReason, watchOwner } from '../pool/owner-monitor.js';
 import type { CheckoutOptions, Pool, RunOptions } from '../pool/pool.js';
 import { checkoutTimeout } from '../pool/timeout-options.js';
+import type { RunPayload, RunResult } from '../workers/worker-kind.js';
 import { ClusterLease } from './cluster-lease.js';
 import type { ClusterLimitOptions } from './cluster-limit-options.js';
 import { ClusterSemaphore, type ClusterSlot } from './cluster-semaphore.js';
@@ -103,7 +104,7 @@ export class ClusterLimitedPool<W = unknown> {
    * `pool.run` under the limit: take a slot, then run within the time left. Losing the slot mid-call aborts the
    * call (`ClusterSlotLostError`); the worker gets the abort and is replaced.
    */
-  async run<R = unknown>(payload: unknown, options: RunOptions = {}): Promise<R> {
+  async run(payload: RunPayload<W>, options: RunOptions = {}): Promise<RunResult<W>> {
     const timeoutMs = checkoutTimeout('run', options, this.#defaultTimeoutMs);
     const { signal } = options;
     const startedAt = this.semaphore.config.clock.now();
@@ -112,7 +113,7 @@ export class ClusterLimitedPool<W = unknown> {
     const shouldAbortOnLoss = slot !== undefined && this.semaphore.config.onRedisDown === 'fail';
     const signals = [signal, shouldAbortOnLoss ? slot.signal : undefined].filter((each) => each !== undefined);
     try {
-      return await this.pool.run<R>(payload, {
+      return await this.pool.run(payload, {
         ...options,
         timeoutMs: undefined,
         checkoutTimeoutMs: Math.max(0, timeoutMs - spentMs),

@@ -3,7 +3,7 @@
 import { InvalidArgumentError, type PoolFailedError } from '../errors.js';
 import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
 import { isDuration, type PoolConfig } from '../options.js';
-import type { CallableWorker, CallOptions } from '../workers/worker-kind.js';
+import type { CallableWorker, CallOptions, RunPayload, RunResult } from '../workers/worker-kind.js';
 import type { Lease } from './lease.js';
 import { assertOwner, type Owner } from './owner-monitor.js';
 import { type PoolEventListener, type PoolEventName, PoolEvents, toToyEvent } from './pool-events.js';
@@ -142,9 +142,10 @@ export class Pool<W = unknown> {
 
   /**
    * Send `payload` to a worker that answers calls (process, thread, command) and resolve with its answer. A call
-   * that times out or is aborted rejects at once; the worker gets the abort, then is stopped and replaced.
+   * that times out or is aborted rejects at once; the worker gets the abort, then is stopped and replaced. The
+   * payload and result are the worker's handler's types (`unknown` for an untyped worker kind).
    */
-  async run<R = unknown>(payload: unknown, options?: RunOptions): Promise<R> {
+  async run(payload: RunPayload<W>, options?: RunOptions): Promise<RunResult<W>> {
     if (options !== undefined) checkKeys('run', options, RUN_KEYS);
     const timeoutMs =
       options === undefined
@@ -163,7 +164,7 @@ export class Pool<W = unknown> {
       lease.release();
       throw new InvalidArgumentError('pool.run() worker', 'a worker with call() (process, thread, command)', worker);
     }
-    return callWorker<R>(
+    return callWorker<RunResult<W>>(
       lease as Lease<unknown>,
       worker,
       payload,

@@ -51,11 +51,44 @@ export interface CallOptions {
   readonly transfer?: readonly TransferListItem[];
 }
 
-/** The worker handed out by process, thread and command pools. */
-export interface CallableWorker {
+/**
+ * The worker handed out by process, thread and command pools. `P` and `R` are its handler's payload and result
+ * (`unknown` unless the kind was given them, e.g. `threadWorker<typeof import('./fib.js')>(url)`).
+ */
+export interface CallableWorker<P = unknown, R = unknown> {
+  /** The pool's id of this worker, e.g. `"db#3"`. */
   readonly id: string;
+  /** The OS process id, for process and command workers. */
   readonly pid?: number;
+  /** The thread id, for thread workers. */
   readonly threadId?: number;
   /** Send `payload` to the worker's handler; resolves with its result, rejects with its error. */
-  call<R = unknown>(payload: unknown, options?: CallOptions): Promise<R>;
+  call(payload: P, options?: CallOptions): Promise<R>;
 }
+
+/**
+ * The worker a handler type or a worker module's type gives: `Handler` or any `(payload) => result` function, or a
+ * module whose default export is one (`export default serve(handler)`; `typeof import('./fib.js')`). Anything else
+ * gives `CallableWorker<unknown, unknown>`.
+ */
+export type HandlerWorker<T> = T extends { readonly default: infer H } ? HandlerWorkerOf<H> : HandlerWorkerOf<T>;
+
+// biome-ignore lint/suspicious/noExplicitAny: matches any handler's extra parameters
+type HandlerWorkerOf<H> = H extends (payload: infer P, ...rest: any[]) => infer R
+  ? CallableWorker<P, Awaited<R>>
+  : CallableWorker;
+
+/** What `pool.run()` accepts as payload for a pool of `W`: its `call`'s payload (`unknown` for an untyped pool). */
+export type RunPayload<W> = unknown extends W
+  ? unknown
+  : W extends { call(payload: infer P, options?: CallOptions): PromiseLike<unknown> }
+    ? P
+    : never;
+
+/** What `pool.run()` resolves with for a pool of `W`: its `call`'s result (`unknown` for an untyped pool). */
+export type RunResult<W> = unknown extends W
+  ? unknown
+  : // biome-ignore lint/suspicious/noExplicitAny: the payload is matched by RunPayload
+    W extends { call(payload: any, options?: CallOptions): PromiseLike<infer R> }
+    ? R
+    : never;
