@@ -1,5 +1,11 @@
 // The public facade: re-exports only.
 
+/**
+ * Pools (`createPool`, `Pool`, `Lease`), worker kinds, supervisors, the `PoolToy` tree, the registry and every error.
+ *
+ * @module pooltoy
+ */
+
 export * from './clock.js';
 export * from './errors.js';
 export type * from './observer/snapshot.js';

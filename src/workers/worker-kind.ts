@@ -71,24 +71,23 @@ export interface CallableWorker<P = unknown, R = unknown> {
  * module whose default export is one (`export default serve(handler)`; `typeof import('./fib.js')`). Anything else
  * gives `CallableWorker<unknown, unknown>`.
  */
-export type HandlerWorker<T> = T extends { readonly default: infer H } ? HandlerWorkerOf<H> : HandlerWorkerOf<T>;
+export type HandlerWorker<T> = T extends { readonly default: infer H } ? HandlerWorker<H> : WorkerOfHandler<T>;
 
+/** The worker a handler's type gives: its first parameter is the payload, its (awaited) return the result. */
 // biome-ignore lint/suspicious/noExplicitAny: matches any handler's extra parameters
-type HandlerWorkerOf<H> = H extends (payload: infer P, ...rest: any[]) => infer R
+export type WorkerOfHandler<H> = H extends (payload: infer P, ...rest: any[]) => infer R
   ? CallableWorker<P, Awaited<R>>
   : CallableWorker;
 
+/** Anything `pool.run()` can call: a `CallableWorker`, or a resource with a `call` method of its own. */
+export interface Answering<P, R> {
+  /** Answer one payload. */
+  call(payload: P, options?: CallOptions): PromiseLike<R>;
+}
+
 /** What `pool.run()` accepts as payload for a pool of `W`: its `call`'s payload (`unknown` for an untyped pool). */
-export type RunPayload<W> = unknown extends W
-  ? unknown
-  : W extends { call(payload: infer P, options?: CallOptions): PromiseLike<unknown> }
-    ? P
-    : never;
+export type RunPayload<W> = unknown extends W ? unknown : W extends Answering<infer P, unknown> ? P : never;
 
 /** What `pool.run()` resolves with for a pool of `W`: its `call`'s result (`unknown` for an untyped pool). */
-export type RunResult<W> = unknown extends W
-  ? unknown
-  : // biome-ignore lint/suspicious/noExplicitAny: the payload is matched by RunPayload
-    W extends { call(payload: any, options?: CallOptions): PromiseLike<infer R> }
-    ? R
-    : never;
+// biome-ignore lint/suspicious/noExplicitAny: the payload is matched by RunPayload
+export type RunResult<W> = unknown extends W ? unknown : W extends Answering<any, infer R> ? R : never;

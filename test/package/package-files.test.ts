@@ -52,6 +52,12 @@ describe('the npm package', () => {
     for (const path of pointedTo) expect(files, `README points to ${path}`).toContain(normalize(path));
   });
 
+  it('holds an API reference page for every entry point the exports map names', () => {
+    for (const entry of Object.keys(manifest.exports).filter((entry) => entry !== './package.json')) {
+      expect(files).toContain(`docs/api/${entry === '.' ? 'pooltoy' : entry.replace('./', 'pooltoy/')}.md`);
+    }
+  });
+
   it('leaves out tests, sources, benchmarks, CI and tool configuration', () => {
     const repositoryOnly =
       /^(test|src|bench|\.ci|node_modules|coverage)\/|\.test\.|^tsconfig|^biome|^vitest|lock\.json$|\.tgz$/;
