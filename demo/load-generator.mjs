@@ -6,10 +6,13 @@ const between = (low, high) => Math.floor(low + Math.random() * (high - low));
 /** What each pool's clients ask for: one call (a run, or a transaction) per request. */
 const requestByPool = {
   primes: (pool) =>
-    pool.run({ from: between(1_000_000, 5_000_000), count: between(20_000, 60_000) }, { timeoutMs: 3000 }),
+    pool.run({ from: between(1_000_000, 5_000_000), count: between(20_000, 60_000) }, { checkoutTimeoutMs: 3000 }),
   hashing: (pool) =>
-    pool.run({ password: `secret-${between(0, 1e6)}`, iterations: between(20_000, 60_000) }, { timeoutMs: 3000 }),
-  db: (pool) => pool.transaction((connection) => connection.query('select * from orders'), { timeoutMs: 2000 }),
+    pool.run(
+      { password: `secret-${between(0, 1e6)}`, iterations: between(20_000, 60_000) },
+      { checkoutTimeoutMs: 3000 },
+    ),
+  db: (pool) => pool.transaction((connection) => connection.query('select * from orders'), { checkoutTimeoutMs: 2000 }),
 };
 
 /** Drives load on the demo's pools until stopped; counts what was served and what failed, by error code. */

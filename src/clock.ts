@@ -3,6 +3,7 @@
 
 /** A cancellable timer. */
 export interface Timer {
+  /** Stop the timer: its callback will not run (a no-op once it ran or was cancelled). */
   cancel(): void;
 }
 

@@ -14,11 +14,11 @@ export function describeValue(value: unknown): string {
 }
 
 /** The base of every error PoolToy throws or rejects with. */
-export class PoolToyError extends Error {
-  /** A stable, Node-style code, e.g. `ERR_POOL_CHECKOUT_TIMEOUT`. */
-  readonly code: string;
+export class PoolToyError<Code extends string = string> extends Error {
+  /** A stable, Node-style code, e.g. `ERR_POOL_CHECKOUT_TIMEOUT`: a literal type on each subclass. */
+  readonly code: Code;
 
-  constructor(code: string, message: string, options?: ErrorOptions) {
+  constructor(code: Code, message: string, options?: ErrorOptions) {
     super(message, options);
     this.code = code;
     this.name = new.target.name;
@@ -26,7 +26,7 @@ export class PoolToyError extends Error {
 }
 
 /** A pool option was missing, of the wrong type, out of range, or unknown. */
-export class InvalidPoolOptionError extends PoolToyError {
+export class InvalidPoolOptionError extends PoolToyError<'ERR_INVALID_POOL_OPTION'> {
   readonly option: string;
   readonly expected: string;
   readonly got: unknown;
@@ -43,7 +43,7 @@ export class InvalidPoolOptionError extends PoolToyError {
 }
 
 /** An argument other than a pool option was invalid. */
-export class InvalidArgumentError extends PoolToyError {
+export class InvalidArgumentError extends PoolToyError<'ERR_INVALID_ARGUMENT'> {
   readonly argument: string;
   readonly expected: string;
   readonly got: unknown;
@@ -68,7 +68,7 @@ export interface WorkerExitDetails {
 }
 
 /** A worker died — exit code, signal, error, lost channel — or never became ready; in-flight calls reject with it. */
-export class WorkerExitError extends PoolToyError {
+export class WorkerExitError extends PoolToyError<'ERR_WORKER_EXIT'> {
   readonly workerId: string;
   readonly exitCode: number | null;
   readonly signal: string | null;
@@ -100,7 +100,7 @@ export class WorkerExitError extends PoolToyError {
 }
 
 /** A call to a worker ran longer than its `timeoutMs` (`runTimeoutMs` for `pool.run`). */
-export class RunTimeoutError extends PoolToyError {
+export class RunTimeoutError extends PoolToyError<'ERR_RUN_TIMEOUT'> {
   readonly workerId: string;
   readonly timeoutMs: number;
 
@@ -115,7 +115,7 @@ export class RunTimeoutError extends PoolToyError {
 }
 
 /** A worker (or its parent) sent a message outside the protocol: garbage on stdout, an unknown call id, a bad envelope. */
-export class WorkerProtocolError extends PoolToyError {
+export class WorkerProtocolError extends PoolToyError<'ERR_WORKER_PROTOCOL'> {
   readonly workerId: string;
   readonly expected: string;
   readonly got: unknown;
@@ -132,7 +132,7 @@ export class WorkerProtocolError extends PoolToyError {
 }
 
 /** `serve()` was called outside a worker started by PoolToy (no IPC channel, no parent port). */
-export class NotInWorkerError extends PoolToyError {
+export class NotInWorkerError extends PoolToyError<'ERR_NOT_IN_WORKER'> {
   constructor() {
     super(
       'ERR_NOT_IN_WORKER',
@@ -148,7 +148,7 @@ export interface StatusForError {
 }
 
 /** A checkout waited longer than its `timeoutMs` for a worker. */
-export class CheckoutTimeoutError extends PoolToyError {
+export class CheckoutTimeoutError extends PoolToyError<'ERR_POOL_CHECKOUT_TIMEOUT'> {
   readonly pool: string;
   readonly timeoutMs: number;
 
@@ -165,7 +165,7 @@ export class CheckoutTimeoutError extends PoolToyError {
 }
 
 /** A non-blocking checkout (`block: false`) found no idle worker and no room to start one. */
-export class PoolFullError extends PoolToyError {
+export class PoolFullError extends PoolToyError<'ERR_POOL_FULL'> {
   readonly pool: string;
 
   constructor(pool: string, status: StatusForError) {
@@ -178,7 +178,7 @@ export class PoolFullError extends PoolToyError {
 }
 
 /** A checkout had to queue but `maxWaiting` clients already wait. */
-export class QueueFullError extends PoolToyError {
+export class QueueFullError extends PoolToyError<'ERR_POOL_QUEUE_FULL'> {
   readonly pool: string;
   readonly maxWaiting: number;
 
@@ -193,7 +193,7 @@ export class QueueFullError extends PoolToyError {
 }
 
 /** The pool is stopping or stopped: it hands out no more workers. */
-export class PoolStoppedError extends PoolToyError {
+export class PoolStoppedError extends PoolToyError<'ERR_POOL_STOPPED'> {
   readonly pool: string;
 
   constructor(pool: string) {
@@ -203,7 +203,7 @@ export class PoolStoppedError extends PoolToyError {
 }
 
 /** A worker could not be started; `cause` is the worker kind's error. */
-export class WorkerStartError extends PoolToyError {
+export class WorkerStartError extends PoolToyError<'ERR_WORKER_START'> {
   readonly pool: string;
   readonly workerId: string;
 
@@ -223,7 +223,7 @@ export class WorkerStartError extends PoolToyError {
 export type LeaseRevokedReason = 'ownerExited' | 'expired' | 'leaked';
 
 /** The pool took a lease back: its owner ended, it was held past `leaseTimeoutMs`, or it leaked. */
-export class LeaseRevokedError extends PoolToyError {
+export class LeaseRevokedError extends PoolToyError<'ERR_LEASE_REVOKED'> {
   readonly pool: string;
   readonly workerId: string;
   readonly reason: LeaseRevokedReason;
@@ -244,7 +244,7 @@ export class LeaseRevokedError extends PoolToyError {
 }
 
 /** A lease's owner (a socket, request, child process…) emitted `close` or `exit`. */
-export class OwnerExitError extends PoolToyError {
+export class OwnerExitError extends PoolToyError<'ERR_OWNER_EXIT'> {
   /** The event the owner emitted. */
   readonly event: string;
 
@@ -255,7 +255,7 @@ export class OwnerExitError extends PoolToyError {
 }
 
 /** The cluster limit's Redis could not be reached or did not answer in time: no slot could be taken or kept. */
-export class ClusterLimitUnavailableError extends PoolToyError {
+export class ClusterLimitUnavailableError extends PoolToyError<'ERR_CLUSTER_LIMIT_UNAVAILABLE'> {
   /** The cluster limit's key in Redis. */
   readonly key: string;
 
@@ -276,7 +276,7 @@ export class ClusterLimitUnavailableError extends PoolToyError {
  * may evict them (`POOLTOY_EVICTION`), the script failed, or the user lacks a permission. Never a fallback to the
  * pool's own limit: the fix is in Redis' or the limit's configuration.
  */
-export class ClusterLimitConfigurationError extends PoolToyError {
+export class ClusterLimitConfigurationError extends PoolToyError<'ERR_CLUSTER_LIMIT_CONFIGURATION'> {
   readonly key: string;
   /** The first word of Redis' error, e.g. `WRONGTYPE`. */
   readonly redisCode: string;
@@ -294,7 +294,7 @@ export class ClusterLimitConfigurationError extends PoolToyError {
 }
 
 /** A waiter gave up on a cluster slot: every slot stayed held past its `timeoutMs`. */
-export class ClusterSlotTimeoutError extends PoolToyError {
+export class ClusterSlotTimeoutError extends PoolToyError<'ERR_CLUSTER_SLOT_TIMEOUT'> {
   readonly key: string;
   readonly timeoutMs: number;
 
@@ -313,7 +313,7 @@ export class ClusterSlotTimeoutError extends PoolToyError {
 }
 
 /** A held cluster slot could not be renewed before its lease ran out, so another process may now own it. */
-export class ClusterSlotLostError extends PoolToyError {
+export class ClusterSlotLostError extends PoolToyError<'ERR_CLUSTER_SLOT_LOST'> {
   readonly key: string;
 
   constructor(key: string, why: string, cause?: unknown) {
@@ -323,7 +323,7 @@ export class ClusterSlotLostError extends PoolToyError {
 }
 
 /** The cluster limit was closed: it takes no more slots. */
-export class ClusterLimitClosedError extends PoolToyError {
+export class ClusterLimitClosedError extends PoolToyError<'ERR_CLUSTER_LIMIT_CLOSED'> {
   readonly key: string;
 
   constructor(key: string) {
@@ -333,7 +333,7 @@ export class ClusterLimitClosedError extends PoolToyError {
 }
 
 /** A supervisor could not start one of its children; `cause` is the child's start error. */
-export class ChildStartError extends PoolToyError {
+export class ChildStartError extends PoolToyError<'ERR_CHILD_START'> {
   readonly supervisorId: string;
   readonly childId: string;
 
@@ -347,7 +347,7 @@ export class ChildStartError extends PoolToyError {
 }
 
 /** A supervisor restarted its children more than `maxRestarts` times within `periodMs`, so it gave up. */
-export class RestartIntensityError extends PoolToyError {
+export class RestartIntensityError extends PoolToyError<'ERR_RESTART_INTENSITY'> {
   readonly supervisorId: string;
   /** The child whose exit was one restart too many. */
   readonly childId: string;
@@ -374,7 +374,7 @@ export class RestartIntensityError extends PoolToyError {
 }
 
 /** A dynamic supervisor already has `maxChildren` children (running or starting). */
-export class MaxChildrenError extends PoolToyError {
+export class MaxChildrenError extends PoolToyError<'ERR_MAX_CHILDREN'> {
   readonly supervisorId: string;
   readonly maxChildren: number;
 
@@ -389,7 +389,7 @@ export class MaxChildrenError extends PoolToyError {
 }
 
 /** A registry name is already held by a live child. */
-export class NameTakenError extends PoolToyError {
+export class NameTakenError extends PoolToyError<'ERR_NAME_TAKEN'> {
   /** The name asked for (`name` is the error's class name, as for every Error). */
   readonly registeredName: string;
 
@@ -400,7 +400,7 @@ export class NameTakenError extends PoolToyError {
 }
 
 /** A child id is already used by another (live) child of the same supervisor. */
-export class DuplicateChildError extends PoolToyError {
+export class DuplicateChildError extends PoolToyError<'ERR_DUPLICATE_CHILD'> {
   readonly supervisorId: string;
   readonly childId: string;
 
@@ -412,7 +412,7 @@ export class DuplicateChildError extends PoolToyError {
 }
 
 /** The supervisor is stopping or has stopped, so it starts no new child. */
-export class SupervisorStoppedError extends PoolToyError {
+export class SupervisorStoppedError extends PoolToyError<'ERR_SUPERVISOR_STOPPED'> {
   readonly supervisorId: string;
 
   constructor(supervisorId: string) {
@@ -422,14 +422,14 @@ export class SupervisorStoppedError extends PoolToyError {
 }
 
 /** The registry has stopped (it is a child of the tree too), so it takes no new name. */
-export class RegistryStoppedError extends PoolToyError {
+export class RegistryStoppedError extends PoolToyError<'ERR_REGISTRY_STOPPED'> {
   constructor() {
     super('ERR_REGISTRY_STOPPED', 'the registry has stopped; register with the one its supervisor started anew');
   }
 }
 
 /** A pool's manager crashed (a bug, reported as such); its supervisor restarts it with fresh workers. */
-export class PoolCrashedError extends PoolToyError {
+export class PoolCrashedError extends PoolToyError<'ERR_POOL_CRASHED'> {
   readonly pool: string;
 
   constructor(pool: string, cause: unknown) {
@@ -443,7 +443,7 @@ export class PoolCrashedError extends PoolToyError {
 }
 
 /** A pool of that name already runs (or is starting, or still stopping) in the PoolToy tree. */
-export class PoolExistsError extends PoolToyError {
+export class PoolExistsError extends PoolToyError<'ERR_POOL_EXISTS'> {
   readonly pool: string;
   /** Where the pool that holds the name is in its life. */
   readonly state: 'running' | 'starting' | 'stopping';
@@ -457,7 +457,7 @@ export class PoolExistsError extends PoolToyError {
 }
 
 /** No running pool has that name in the PoolToy tree. */
-export class PoolNotFoundError extends PoolToyError {
+export class PoolNotFoundError extends PoolToyError<'ERR_POOL_NOT_FOUND'> {
   readonly pool: string;
   /** The names of the pools that do run. */
   readonly known: readonly string[];
@@ -471,7 +471,7 @@ export class PoolNotFoundError extends PoolToyError {
 }
 
 /** A pool in a PoolToy tree failed past its restart intensity (or was killed) and was removed from the tree. */
-export class PoolFailedError extends PoolToyError {
+export class PoolFailedError extends PoolToyError<'ERR_POOL_FAILED'> {
   readonly pool: string;
 
   constructor(pool: string, why: string, cause?: unknown) {
@@ -481,14 +481,14 @@ export class PoolFailedError extends PoolToyError {
 }
 
 /** The PoolToy tree is stopping or has stopped: it starts no pool. */
-export class PoolToyStoppedError extends PoolToyError {
+export class PoolToyStoppedError extends PoolToyError<'ERR_POOLTOY_STOPPED'> {
   constructor() {
     super('ERR_POOLTOY_STOPPED', 'the PoolToy tree is stopping or has stopped; start a new one with PoolToy.start()');
   }
 }
 
 /** An optional peer dependency that a feature needs is not installed. */
-export class PeerDependencyMissingError extends PoolToyError {
+export class PeerDependencyMissingError extends PoolToyError<'ERR_PEER_DEPENDENCY_MISSING'> {
   readonly dependency: string;
 
   constructor(dependency: string, feature: string, cause?: unknown) {
@@ -498,7 +498,7 @@ export class PeerDependencyMissingError extends PoolToyError {
 }
 
 /** A call's payload could not be encoded for the worker (a function, a symbol, a cycle under JSON…); the worker never saw it. */
-export class UnsendablePayloadError extends PoolToyError {
+export class UnsendablePayloadError extends PoolToyError<'ERR_WORKER_PAYLOAD_UNSENDABLE'> {
   readonly workerId: string;
 
   constructor(workerId: string, cause: unknown) {
@@ -514,7 +514,7 @@ export class UnsendablePayloadError extends PoolToyError {
 }
 
 /** A handler's result could not be encoded for the pool (a function, a `BigInt` over JSON, a cycle…); the call fails, the worker serves on. */
-export class UnsendableResultError extends PoolToyError {
+export class UnsendableResultError extends PoolToyError<'ERR_WORKER_RESULT_UNSENDABLE'> {
   readonly workerId: string;
 
   constructor(workerId: string, cause: unknown) {
@@ -528,3 +528,46 @@ export class UnsendableResultError extends PoolToyError {
     this.workerId = workerId;
   }
 }
+
+/**
+ * Every error PoolToy throws or rejects with, as one union: a `switch` on `error.code` narrows it to the class,
+ * with its fields (`case 'ERR_POOL_CHECKOUT_TIMEOUT': error.timeoutMs`). Check `error instanceof PoolToyError`
+ * first, then cast: `switch ((error as AnyPoolToyError).code)`.
+ */
+export type AnyPoolToyError =
+  | InvalidPoolOptionError
+  | InvalidArgumentError
+  | WorkerExitError
+  | RunTimeoutError
+  | WorkerProtocolError
+  | NotInWorkerError
+  | CheckoutTimeoutError
+  | PoolFullError
+  | QueueFullError
+  | PoolStoppedError
+  | WorkerStartError
+  | LeaseRevokedError
+  | OwnerExitError
+  | ClusterLimitUnavailableError
+  | ClusterSlotTimeoutError
+  | ClusterSlotLostError
+  | ClusterLimitClosedError
+  | ChildStartError
+  | RestartIntensityError
+  | MaxChildrenError
+  | NameTakenError
+  | DuplicateChildError
+  | SupervisorStoppedError
+  | RegistryStoppedError
+  | PoolCrashedError
+  | PoolExistsError
+  | PoolNotFoundError
+  | PoolFailedError
+  | PoolToyStoppedError
+  | PeerDependencyMissingError
+  | UnsendablePayloadError
+  | UnsendableResultError
+  | ClusterLimitConfigurationError;
+
+/** The `code` of every PoolToy error, as a union of string literals. */
+export type PoolToyErrorCode = AnyPoolToyError['code'];

@@ -1,5 +1,11 @@
 // The public facade: re-exports only.
 
+/**
+ * Pools (`createPool`, `Pool`, `Lease`), worker kinds, supervisors, the `PoolToy` tree, the registry and every error.
+ *
+ * @module pooltoy
+ */
+
 export * from './clock.js';
 export * from './errors.js';
 export type * from './observer/snapshot.js';
@@ -27,7 +33,7 @@ export * from './supervisor/shutdown.js';
 export * from './supervisor/supervisor.js';
 export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/supervisor-events.js';
 export type { PoolToyEventMap, PoolToyEventName } from './tree/pooltoy-events.js';
-export type { PoolToyOptions } from './tree/pooltoy-options.js';
+export type { PoolOptionsByName, PoolToyOptions, PoolWorkers } from './tree/pooltoy-options.js';
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
 export type { WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';

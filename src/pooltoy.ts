@@ -19,8 +19,10 @@ import { Supervisor } from './supervisor/supervisor.js';
 import { PoolChild } from './tree/pool-child.js';
 import { PoolToyEvents } from './tree/pooltoy-events.js';
 import {
+  type PoolOptionsByName,
   type PoolToyConfig,
   type PoolToyOptions,
+  type PoolWorkers,
   parsePoolInTree,
   parsePoolToyOptions,
   parseStopTimeout,
@@ -39,8 +41,12 @@ export interface PoolToyStopReport {
 
 type Phase = 'running' | 'stopping' | 'stopped';
 
-/** A supervised tree of named pools: `PoolToy.start()`, then `startPool`, `pool`, `stopPool`, `stop`. */
-export class PoolToy extends PoolToyEvents {
+/**
+ * A supervised tree of named pools: `PoolToy.start()`, then `startPool`, `pool`, `stopPool`, `stop`. `Pools` maps
+ * the names of the pools it was started with to their worker types, for `toy.pool(name)`.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: a bare `PoolToy` annotation accepts any tree
+export class PoolToy<Pools extends object = any> extends PoolToyEvents {
   readonly #config: PoolToyConfig;
   readonly #root: Supervisor;
   // Set by the root's child specs, so that a restart of either is what the tree uses from then on.
@@ -57,8 +63,10 @@ export class PoolToy extends PoolToyEvents {
   #removeSignalHandlers: (() => void) | undefined;
 
   /** Start the tree, then the pools declared in `options.pools` (in order); on a failure, stop it all and reject. */
-  static async start(options: PoolToyOptions = {}): Promise<PoolToy> {
-    const toy = new PoolToy(parsePoolToyOptions(options));
+  static async start<P extends PoolOptionsByName = {}>(
+    options: PoolToyOptions<P> = {},
+  ): Promise<PoolToy<PoolWorkers<P>>> {
+    const toy = new PoolToy<PoolWorkers<P>>(parsePoolToyOptions(options));
     await toy.#root.start();
     try {
       for (const [name, config] of toy.#config.pools) await toy.#startPool(name, config);
@@ -100,11 +108,16 @@ export class PoolToy extends PoolToyEvents {
     return this.#startPool(name, parsePoolInTree(name, options, this.#config.clock));
   }
 
-  /** The running pool `name`; throws `PoolNotFoundError` (a stopping, stopped or failed pool is not found). */
-  pool<W = unknown>(name: string): Pool<W> {
+  /**
+   * The running pool `name`; throws `PoolNotFoundError` (a stopping, stopped or failed pool is not found). A pool
+   * the tree was started with keeps its worker type; any other name gives `Pool<W>` (`unknown` unless given).
+   */
+  pool<K extends keyof Pools & string>(name: K): Pool<Pools[K]>;
+  pool<W = unknown>(name: string): Pool<W>;
+  pool(name: string): Pool<unknown> {
     const child = this.#registry.lookup(name);
     if (child === undefined) throw new PoolNotFoundError(name, this.pools());
-    return child.pool as Pool<W>;
+    return child.pool as Pool<unknown>;
   }
 
   /** The names of the running pools, in the order they started. */

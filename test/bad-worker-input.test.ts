@@ -25,6 +25,7 @@ import { threadWorker } from '../src/workers/thread-worker.js';
 import type { CallableWorker } from '../src/workers/worker-kind.js';
 import { childPids } from './fixtures/child-pids.js';
 import { nextPoolEvent } from './fixtures/next-pool-event.js';
+import { quietCrashes } from './fixtures/quiet-crashes.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url);
 const pools: Pool<CallableWorker>[] = [];
@@ -135,7 +136,7 @@ describe('a worker that sends messages outside the protocol', () => {
   it('carries an oversized (16 MB) answer intact over IPC and between threads', async () => {
     for (const worker of [processWorker(fixture('says-anything')), threadWorker(fixture('says-anything'))]) {
       const serving = await pool({ worker });
-      const answer = await serving.run<string>({ bytes: 16 * 1024 * 1024 });
+      const answer = (await serving.run({ bytes: 16 * 1024 * 1024 })) as string;
       expect(answer.length).toBe(16 * 1024 * 1024);
       await expectServing(serving);
     }
@@ -178,7 +179,7 @@ describe('worker modules that cannot start', () => {
   it.each([
     [
       'a process module that does not exist',
-      () => processWorker('/nonexistent/pooltoy/worker.mjs'),
+      () => processWorker('/nonexistent/pooltoy/worker.mjs', quietCrashes()),
       /exited with code 1/,
     ],
     [
@@ -186,7 +187,11 @@ describe('worker modules that cannot start', () => {
       () => threadWorker('/nonexistent/pooltoy/worker.mjs'),
       /Cannot find module/,
     ],
-    ['a process module that throws on import', () => processWorker(fixture('throws-on-import')), /exited with code 1/],
+    [
+      'a process module that throws on import',
+      () => processWorker(fixture('throws-on-import'), quietCrashes()),
+      /exited with code 1/,
+    ],
     ['a thread module that throws on import', () => threadWorker(fixture('throws-on-import')), /broken worker module/],
     ['an executable that does not exist', () => commandWorker('/nonexistent/pooltoy-worker'), /ENOENT/],
   ])('rejects createPool for %s with WorkerStartError and its cause', async (_, worker, cause) => {
@@ -204,7 +209,7 @@ describe('worker modules that cannot start', () => {
     const module = join(await scratch, 'late-worker.mjs');
     const serve = pathToFileURL(join(process.cwd(), 'dist/worker/index.js')).href;
     const serving = await pool({
-      worker: processWorker(module),
+      worker: processWorker(module, quietCrashes()),
       size: 0,
       maxOverflow: 1,
       restartBackoffMs: 5,

@@ -62,14 +62,18 @@ describeWithRedis('withClusterLimit', () => {
       const there = await limitedPool();
       const lease = await here.checkout();
       expect(lease.slot).toBeDefined();
-      await expect(there.checkout({ timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_CLUSTER_SLOT_TIMEOUT' });
+      await expect(there.checkout({ checkoutTimeoutMs: 0 })).rejects.toMatchObject({
+        code: 'ERR_CLUSTER_SLOT_TIMEOUT',
+      });
       expect(there.pool.status().checkedOut).toBe(0);
     });
 
     it('frees the slot when the pool has no worker for it in the time left', async () => {
       const limited = await limitedPool({ limit: 2 }, 1);
       const bypass = await limited.pool.checkout();
-      await expect(limited.checkout({ timeoutMs: 0 })).rejects.toMatchObject({ code: 'ERR_POOL_CHECKOUT_TIMEOUT' });
+      await expect(limited.checkout({ checkoutTimeoutMs: 0 })).rejects.toMatchObject({
+        code: 'ERR_POOL_CHECKOUT_TIMEOUT',
+      });
       await expect(limited.semaphore.refresh()).resolves.toMatchObject({ heldHere: 0, heldInCluster: 0 });
       bypass.release();
     });

@@ -256,7 +256,7 @@ describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 },
         while (held.length > target) held.shift()?.release();
         while (held.length < target) {
           const owner = request(index === 1 ? 'POST' : 'GET', `/${name}/${100 + second}`);
-          held.push(await toy.pool(name).checkout({ owner, timeoutMs: 1000 }));
+          held.push(await toy.pool(name).checkout({ owner, checkoutTimeoutMs: 1000 }));
         }
       }
       if (second === 20) toy.killWorker('cpu', workerIds('cpu')[0]!);

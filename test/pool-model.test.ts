@@ -93,9 +93,9 @@ class CheckoutCommand implements fc.AsyncCommand<Model, Real> {
     const options = {
       ...(owner && { owner }),
       ...(this.kind === 'nonBlocking' && { block: false }),
-      ...(this.kind === 'timeout' && { timeoutMs: CHECKOUT_TIMEOUT_MS }),
+      ...(this.kind === 'timeout' && { checkoutTimeoutMs: CHECKOUT_TIMEOUT_MS }),
       ...(this.kind === 'aborted' && { signal: controller.signal }),
-      ...(this.kind === 'blocking' && { timeoutMs: Number.POSITIVE_INFINITY }),
+      ...(this.kind === 'blocking' && { checkoutTimeoutMs: Number.POSITIVE_INFINITY }),
     };
     real.pool.checkout(options).then(
       (lease) => {

@@ -40,7 +40,7 @@ describe('a checkout that times out at the moment a worker is granted', () => {
     const pool = await startPool(controlledWorkers(), { size: 1, maxOverflow: 0, clock });
     const held = await pool.checkout();
     clock.setTimer(100, () => held.release()); // set before the checkout's timer: fires first at the same instant
-    const waiter = outcome(pool.checkout({ timeoutMs: 100 }));
+    const waiter = outcome(pool.checkout({ checkoutTimeoutMs: 100 }));
     clock.advance(100);
     const result = await waiter;
     expect(result).toHaveProperty('granted');
@@ -52,8 +52,8 @@ describe('a checkout that times out at the moment a worker is granted', () => {
     const clock = new ManualClock();
     const pool = await startPool(controlledWorkers(), { size: 1, maxOverflow: 0, clock });
     const held = await pool.checkout();
-    const first = outcome(pool.checkout({ timeoutMs: 100 }));
-    const second = outcome(pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }));
+    const first = outcome(pool.checkout({ checkoutTimeoutMs: 100 }));
+    const second = outcome(pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY }));
     clock.setTimer(100, () => held.release()); // set after the checkout's timer: fires second at the same instant
     clock.advance(100);
     expect((await first) as { rejected: unknown }).toEqual({ rejected: expect.any(CheckoutTimeoutError) });
@@ -66,7 +66,7 @@ describe('a checkout that times out at the moment a worker is granted', () => {
     const clock = new ManualClock();
     const pool = await startPool(controlledWorkers(), { size: 1, maxOverflow: 0, clock });
     const held = await pool.checkout();
-    const waiter = outcome(pool.checkout({ timeoutMs: 100 }));
+    const waiter = outcome(pool.checkout({ checkoutTimeoutMs: 100 }));
     clock.setTimer(100, () => held.release());
     clock.advance(100);
     expect(await waiter).toEqual({ rejected: expect.any(CheckoutTimeoutError) });

@@ -302,18 +302,18 @@ describe('transaction', () => {
     expect(avail(pool)).toBe(2);
   });
 
-  it('runs with timeoutMs 0 when a worker is idle, and leaves the pool as it was (Poolboy: recovers from the timeout)', async () => {
+  it('runs with checkoutTimeoutMs 0 when a worker is idle, and leaves the pool as it was (Poolboy: recovers from the timeout)', async () => {
     const pool = await newPool(1, 0);
     expect(pool.status()).toEqual({ state: 'ready', idle: 1, overflow: 0, checkedOut: 0, waiting: 0 });
     const workers = pool.workers().map((worker) => worker.id);
     expect(workers).toHaveLength(1);
     // Poolboy's transaction exits with `timeout` here though a worker is idle; ours serves the idle worker first.
-    expect(await pool.transaction((worker) => worker.id, { timeoutMs: 0 })).toBe(workers[0]);
+    expect(await pool.transaction((worker) => worker.id, { checkoutTimeoutMs: 0 })).toBe(workers[0]);
     expect(pool.workers().map((worker) => worker.id)).toEqual(workers);
     expect(pool.status()).toEqual({ state: 'ready', idle: 1, overflow: 0, checkedOut: 0, waiting: 0 });
   });
 
-  it('times out with timeoutMs 0 when no worker is idle, and leaves the pool as it was', async () => {
+  it('times out with checkoutTimeoutMs 0 when no worker is idle, and leaves the pool as it was', async () => {
     const clock = new ManualClock();
     const pool = await createPool({
       name: 'poolboy',
@@ -325,7 +325,7 @@ describe('transaction', () => {
     pools.push(pool);
     const workers = pool.workers().map((worker) => worker.id);
     const held = await pool.checkout();
-    const transaction = pool.transaction(() => 'ran', { timeoutMs: 0 });
+    const transaction = pool.transaction(() => 'ran', { checkoutTimeoutMs: 0 });
     clock.advance(0);
     await expect(transaction).rejects.toBeInstanceOf(CheckoutTimeoutError);
     held.release();
@@ -388,7 +388,7 @@ describe('client monitoring', () => {
     pools.push(pool);
     const owner = new EventEmitter();
     await pool.checkout({ owner });
-    const cancelled = pool.checkout({ owner, timeoutMs: 1000 });
+    const cancelled = pool.checkout({ owner, checkoutTimeoutMs: 1000 });
     expect(owner.listenerCount('close')).toBe(2);
     clock.advance(1000);
     await expect(cancelled).rejects.toBeInstanceOf(CheckoutTimeoutError);

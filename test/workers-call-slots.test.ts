@@ -103,7 +103,7 @@ describe('worker deaths', () => {
     const [neighbour, timed] = await Promise.all([threads.checkout(), threads.checkout()]);
     const [threadId] = threads.workers().map((row) => row.threadId);
     const neighbourCall = neighbour.worker.call(gathering(99));
-    const timedCall = timed.worker.call(gathering(99), { timeoutMs: 100 });
+    const timedCall = timed.worker.call(gathering(99), { runTimeoutMs: 100 });
     clock.advance(100);
     await expect(timedCall).rejects.toBeInstanceOf(RunTimeoutError);
     const exits = nextEvents(threads, 'worker:exited', 2);

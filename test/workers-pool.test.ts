@@ -11,6 +11,7 @@ import { commandWorker } from '../src/workers/command-worker.js';
 import { processWorker } from '../src/workers/process-worker.js';
 import { threadWorker } from '../src/workers/thread-worker.js';
 import type { CallableWorker } from '../src/workers/worker-kind.js';
+import { quietCrashes } from './fixtures/quiet-crashes.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url);
 const pools: Pool<CallableWorker>[] = [];
@@ -91,7 +92,7 @@ describe('worker death', () => {
     },
     {
       path: 'a signal',
-      kind: () => processWorker(fixture('crash-on-call')),
+      kind: () => processWorker(fixture('crash-on-call'), quietCrashes()),
       payload: 'abort',
       error: { signal: 'SIGABRT' },
     },

@@ -5,6 +5,7 @@ import { InvalidArgumentError, RunTimeoutError, WorkerExitError, WorkerProtocolE
 import { processWorker } from '../src/workers/process-worker.js';
 import type { WorkerConnection } from '../src/workers/worker-connection.js';
 import type { WorkerKind } from '../src/workers/worker-kind.js';
+import { quietCrashes } from './fixtures/quiet-crashes.js';
 
 const fixture = (name: string) => new URL(`./fixtures/${name}.mjs`, import.meta.url);
 const started: WorkerConnection[] = [];
@@ -55,7 +56,7 @@ describe('start', () => {
   });
 
   it('rejects with the exit code when the module throws on import', async () => {
-    const error = await start(processWorker(fixture('throws-on-import'))).catch((e: unknown) => e);
+    const error = await start(processWorker(fixture('throws-on-import'), quietCrashes())).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkerExitError);
     expect(error).toMatchObject({ exitCode: 1, signal: null });
     expect((error as Error).message).toMatch(/exited with code 1 before it was ready/);
@@ -118,9 +119,9 @@ describe('call', () => {
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
   });
 
-  it('rejects with RunTimeoutError after timeoutMs, and aborts the handler signal', async () => {
+  it('rejects with RunTimeoutError after runTimeoutMs, and aborts the handler signal', async () => {
     const { worker } = await start(processWorker(fixture('echo')));
-    const error = await worker.call({ op: 'waitForAbort' }, { timeoutMs: 1 }).catch((e: unknown) => e);
+    const error = await worker.call({ op: 'waitForAbort' }, { runTimeoutMs: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RunTimeoutError);
     expect(error).toMatchObject({ code: 'ERR_RUN_TIMEOUT', timeoutMs: 1 });
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
@@ -133,7 +134,7 @@ describe('call', () => {
 
   it('rejects bad call options with a typed error', async () => {
     const { worker } = await start(processWorker(fixture('echo')));
-    await expect(worker.call('x', { timeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
+    await expect(worker.call('x', { runTimeoutMs: -1 })).rejects.toBeInstanceOf(InvalidArgumentError);
     await expect(worker.call('x', { signal: 'soon' as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });
@@ -148,7 +149,7 @@ describe('death', () => {
   });
 
   it('rejects every call in flight, and later calls too, with the same error', async () => {
-    const handle = await start(processWorker(fixture('crash-on-call')));
+    const handle = await start(processWorker(fixture('crash-on-call'), quietCrashes()));
     const calls = [handle.worker.call('never'), handle.worker.call('never'), handle.worker.call('uncaught')];
     const errors = await Promise.all(calls.map((call) => call.catch((e: unknown) => e)));
     expect(errors[0]).toBeInstanceOf(WorkerExitError);
@@ -159,14 +160,14 @@ describe('death', () => {
   });
 
   it('reports a worker killed by a signal it did not get from us as a crash with that signal', async () => {
-    const handle = await start(processWorker(fixture('crash-on-call')));
+    const handle = await start(processWorker(fixture('crash-on-call'), quietCrashes()));
     const error = await handle.worker.call('abort').catch((e: unknown) => e);
     expect(error).toMatchObject({ exitCode: null, signal: 'SIGABRT' });
     expect((await handle.exited).kind).toBe('crashed');
   });
 
   it('dies by out-of-memory with the heap limit of its execArgv', async () => {
-    const handle = await start(processWorker(fixture('allocate-oom'), { execArgv: ['--max-old-space-size=24'] }));
+    const handle = await start(processWorker(fixture('allocate-oom'), quietCrashes(['--max-old-space-size=24'])));
     const error = await handle.worker.call('allocate').catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WorkerExitError);
     // V8 aborts the process when the heap is full.

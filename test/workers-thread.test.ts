@@ -100,9 +100,9 @@ describe('call', () => {
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
   });
 
-  it('rejects with RunTimeoutError after timeoutMs, and aborts the handler signal', async () => {
+  it('rejects with RunTimeoutError after runTimeoutMs, and aborts the handler signal', async () => {
     const { worker } = await start(threadWorker(fixture('echo')));
-    await expect(worker.call({ op: 'waitForAbort' }, { timeoutMs: 1 })).rejects.toBeInstanceOf(RunTimeoutError);
+    await expect(worker.call({ op: 'waitForAbort' }, { runTimeoutMs: 1 })).rejects.toBeInstanceOf(RunTimeoutError);
     expect(await worker.call({ op: 'abortsSeen' })).toBe(1);
   });
 });

@@ -8,6 +8,7 @@ import type { ClusterLimitSnapshot } from '../observer/snapshot.js';
 /** Anything with a cluster limit to report: a `ClusterLimitedPool` (or a `ClusterSemaphore` with a pool name). */
 export interface ClusterMetricsSource {
   readonly name: string;
+  /** The status with the cluster limit's figures (`limited.status()`). */
   status(): { readonly cluster: ClusterLimitSnapshot };
 }
 

@@ -45,7 +45,7 @@ export class SlotChannel {
     this.#timeoutMs = timeoutMs;
     const made = this.#isSharded
       ? shardSubscriber(source as Cluster, channels.wake).catch(() => undefined)
-      : Promise.resolve(source.duplicate());
+      : Promise.resolve((source as Redis).duplicate());
     this.#subscriber = made.then((subscriber) => {
       if (!subscriber) return undefined;
       if (this.#isClosed) {

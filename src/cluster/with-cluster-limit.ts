@@ -4,27 +4,17 @@ import { ClusterLimitUnavailableError, InvalidArgumentError } from '../errors.js
 import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent } from '../observer/snapshot.js';
 import { assertOwner, endedOwnerReason, watchOwner } from '../pool/owner-monitor.js';
 import type { CheckoutOptions, Pool, RunOptions } from '../pool/pool.js';
+import { checkoutTimeout } from '../pool/timeout-options.js';
+import type { RunPayload, RunResult } from '../workers/worker-kind.js';
 import { ClusterLease } from './cluster-lease.js';
 import type { ClusterLimitOptions } from './cluster-limit-options.js';
 import { ClusterSemaphore, type ClusterSlot } from './cluster-semaphore.js';
 
-/** Options of a checkout under the cluster limit: the pool's, with the timeout under its name `checkoutTimeoutMs`. */
-export type ClusterCheckoutOptions = CheckoutOptions & {
-  /** Bounds the whole checkout from the call: the wait for a slot and then for a worker. @default the pool's */
-  readonly checkoutTimeoutMs?: number;
-};
+/** Options of a checkout under the cluster limit: the pool's; `checkoutTimeoutMs` bounds the slot and the worker together. */
+export type ClusterCheckoutOptions = CheckoutOptions;
 
 /** Options of a `run` under the cluster limit; `checkoutTimeoutMs` bounds the slot and the worker together. */
-export type ClusterRunOptions = RunOptions & { readonly checkoutTimeoutMs?: number };
-
-/** The checkout timeout of `options`: `checkoutTimeoutMs`, or the deprecated `timeoutMs`, or `fallback`. */
-function checkoutTimeout(
-  options: { checkoutTimeoutMs?: number; timeoutMs?: number },
-  fallback: number,
-): { timeoutMs: number; rest: Record<string, unknown> } {
-  const { checkoutTimeoutMs, timeoutMs, ...rest } = options;
-  return { timeoutMs: checkoutTimeoutMs ?? timeoutMs ?? fallback, rest };
-}
+export type ClusterRunOptions = RunOptions;
 
 /** A pool's status with the cluster limit it is under. */
 export interface ClusterPoolStatus extends PoolStatusSnapshot {
@@ -79,13 +69,14 @@ export class ClusterLimitedPool<W = unknown> {
    */
   async checkout(options: ClusterCheckoutOptions = {}): Promise<ClusterLease<W>> {
     const startedAt = this.semaphore.config.clock.now();
-    const { timeoutMs, rest } = checkoutTimeout(options, this.#defaultTimeoutMs);
+    const timeoutMs = checkoutTimeout('checkout', options, this.#defaultTimeoutMs);
     const { block = true, signal, owner } = options;
     if (owner !== undefined) assertOwner(owner);
     const slot = await this.#takeSlot(block ? timeoutMs : 0, signal, owner);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     try {
-      const lease = await this.pool.checkout({ ...rest, timeoutMs: Math.max(0, timeoutMs - spentMs) });
+      const left = Math.max(0, timeoutMs - spentMs);
+      const lease = await this.pool.checkout({ ...options, timeoutMs: undefined, checkoutTimeoutMs: left });
       const { workerId } = lease;
       let ending: (() => void) | undefined;
       const forget = () => {
@@ -120,18 +111,19 @@ export class ClusterLimitedPool<W = unknown> {
    * `pool.run` under the limit: take a slot, then run within the time left. Losing the slot mid-call aborts the
    * call (`ClusterSlotLostError`); the worker gets the abort and is replaced.
    */
-  async run<R = unknown>(payload: unknown, options: ClusterRunOptions = {}): Promise<R> {
+  async run(payload: RunPayload<W>, options: ClusterRunOptions = {}): Promise<RunResult<W>> {
     const startedAt = this.semaphore.config.clock.now();
-    const { timeoutMs, rest } = checkoutTimeout(options, this.#defaultTimeoutMs);
+    const timeoutMs = checkoutTimeout('run', options, this.#defaultTimeoutMs);
     const { signal } = options;
     const slot = await this.#takeSlot(timeoutMs, signal, undefined);
     const spentMs = this.semaphore.config.clock.now() - startedAt;
     const shouldAbortOnLoss = slot !== undefined && this.semaphore.config.onRedisDown === 'fail';
     const signals = [signal, shouldAbortOnLoss ? slot.signal : undefined].filter((each) => each !== undefined);
     try {
-      return await this.pool.run<R>(payload, {
-        ...rest,
-        timeoutMs: Math.max(0, timeoutMs - spentMs),
+      return await this.pool.run(payload, {
+        ...options,
+        timeoutMs: undefined,
+        checkoutTimeoutMs: Math.max(0, timeoutMs - spentMs),
         signal: signals.length > 0 ? AbortSignal.any(signals) : undefined,
       });
     } finally {

@@ -47,7 +47,7 @@ describe('gauges', () => {
     const registry = collect(pool, new Registry());
     expect(await sample(registry, 'pooltoy_idle_workers{pool="db"}')).toBe(2);
     const leases = [await pool.checkout(), await pool.checkout(), await pool.checkout()];
-    const queued = pool.checkout({ timeoutMs: 10 });
+    const queued = pool.checkout({ checkoutTimeoutMs: 10 });
     expect(await sample(registry, 'pooltoy_idle_workers{pool="db"}')).toBe(0);
     expect(await sample(registry, 'pooltoy_busy_workers{pool="db"}')).toBe(3);
     expect(await sample(registry, 'pooltoy_overflow_workers{pool="db"}')).toBe(1);
@@ -87,7 +87,7 @@ describe('counters', () => {
     const { pool } = await newPool('jobs', clock);
     const registry = collect(pool, new Registry());
     const leases = [await pool.checkout(), await pool.checkout(), await pool.checkout()];
-    const queued = pool.checkout({ timeoutMs: 50 });
+    const queued = pool.checkout({ checkoutTimeoutMs: 50 });
     clock.advance(50);
     await expect(queued).rejects.toBeInstanceOf(CheckoutTimeoutError);
     await expect(pool.checkout({ block: false })).rejects.toMatchObject({ code: 'ERR_POOL_FULL' });
@@ -118,7 +118,7 @@ describe('histograms', () => {
     const { pool } = await newPool('db', clock);
     const registry = collect(pool, new Registry());
     const leases = [await pool.checkout(), await pool.checkout(), await pool.checkout()];
-    const queued = pool.checkout({ timeoutMs: 1000 });
+    const queued = pool.checkout({ checkoutTimeoutMs: 1000 });
     clock.advance(40);
     leases[0]!.release(); // held 40ms, handed at once to the waiter, which waited 40ms
     const waited = await queued;

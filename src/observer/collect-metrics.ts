@@ -9,7 +9,12 @@ import type { PoolSnapshot, ToyEvent } from './snapshot.js';
 /** What `collectMetrics` watches: a PoolToy tree, or a single pool (`createPool`'s). */
 export type MetricsSource =
   | Pick<ObservedTree, 'snapshot' | 'onEvent'>
-  | { snapshot(): PoolSnapshot; onAnyEvent(listener: (event: ToyEvent) => void): () => void };
+  | {
+      /** The pool as plain data (`pool.snapshot()`). */
+      snapshot(): PoolSnapshot;
+      /** Every event of the pool (`pool.onAnyEvent()`); returns the function that stops it. */
+      onAnyEvent(listener: (event: ToyEvent) => void): () => void;
+    };
 
 export type { PrometheusRegistry } from './prometheus.js';
 

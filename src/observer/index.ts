@@ -1,5 +1,11 @@
 // `pooltoy/observer`: the web observer and the shapes it draws.
 
+/**
+ * The web observer (`serveObserver`), Prometheus metrics (`collectMetrics`, needs prom-client) and the snapshot shapes.
+ *
+ * @module pooltoy/observer
+ */
+
 export {
   type CollectMetricsOptions,
   collectMetrics,

@@ -7,7 +7,9 @@ import type { MetricsRegistry } from './observer-options.js';
 
 /** A prom-client `Registry` (structurally, so this package's types never need prom-client's). */
 export interface PrometheusRegistry extends MetricsRegistry {
+  /** Add a metric (prom-client's `Registry.registerMetric`). */
   registerMetric(metric: never): void;
+  /** Remove a metric by name (prom-client's `Registry.removeSingleMetric`). */
   removeSingleMetric(name: string): void;
 }
 

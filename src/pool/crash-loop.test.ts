@@ -202,14 +202,14 @@ describe('failing fast', () => {
     }
     await failing;
     // A busy worker lives: the checkout waits for it rather than hear WorkerStartError.
-    const waiting = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    const waiting = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY });
     await flush();
     expect(pool.status().waiting).toBe(1);
     held.release();
     const served = await waiting;
     expect(served.workerId).toBe(held.workerId);
     // The last live worker dies: a waiter has nothing left to wait for, and hears why at once.
-    const next = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    const next = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY });
     await flush();
     const exited = nextEvent(pool, 'worker:exited');
     workers.handles.find((handle) => handle.workerId === held.workerId)!.kill();

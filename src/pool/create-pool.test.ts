@@ -27,7 +27,7 @@ describe('a pool whose supervisor gave up', () => {
     const exit = await supervisor.exited;
     expect(exit).toMatchObject({ kind: 'crashed', error: expect.any(RestartIntensityError) });
     expect(held.signal.reason).toBeInstanceOf(PoolCrashedError);
-    for (const options of [undefined, { block: false }, { timeoutMs: 0 }]) {
+    for (const options of [undefined, { block: false }, { checkoutTimeoutMs: 0 }]) {
       const error = await pool.checkout(options).catch((reason: unknown) => reason);
       expect(error).toBeInstanceOf(PoolFailedError);
       expect(error).toMatchObject({

@@ -96,7 +96,7 @@ describe('publishing', () => {
     const poolEvents = listen('pooltoy:pool');
     const first = await pool.checkout();
     const second = await pool.checkout(); // the overflow worker
-    const third = pool.checkout({ timeoutMs: 100 });
+    const third = pool.checkout({ checkoutTimeoutMs: 100 });
     clock.advance(100);
     await expect(third).rejects.toBeInstanceOf(CheckoutTimeoutError);
     second.release(); // over size with nobody waiting: dismissed at once (overflowTtlMs: 0)

@@ -103,7 +103,7 @@ export class Lease<W = unknown> implements AsyncDisposable, Disposable {
     this.#state = state ?? (this as unknown as LeaseState<W>);
   }
 
-  /** The pool's side of `value` if it is a lease, else `undefined` (a brand check, not a duck type). */
+  /** @internal The pool's side of `value` if it is a lease, else `undefined` (a brand check, not a duck type). */
   static stateOf<T>(value: unknown): LeaseState<T> | undefined {
     if (typeof value !== 'object' || value === null || !(#state in value)) return undefined;
     return (value as unknown as Lease<T>).#state;

@@ -19,10 +19,10 @@ describe('checkout deadline', () => {
       await Promise.resolve(); // from here on, only microtasks run: a tick queued now waits for them all
       const held = await pool.checkout(); // reads the loop time: the shared stamp is taken here
       // A queues first and arms its group's timer; then ~150 ms of microtasks, then B queues behind it.
-      const first = pool.checkout({ timeoutMs: 100 }).catch((rejection: unknown) => rejection);
+      const first = pool.checkout({ checkoutTimeoutMs: 100 }).catch((rejection: unknown) => rejection);
       await spinInMicrotasks(150);
       const queuedAt = performance.now();
-      const error = await pool.checkout({ timeoutMs: 100 }).catch((rejection: unknown) => rejection);
+      const error = await pool.checkout({ checkoutTimeoutMs: 100 }).catch((rejection: unknown) => rejection);
       const waitedMs = performance.now() - queuedAt;
       expect(await first).toBeInstanceOf(CheckoutTimeoutError);
       expect(error).toBeInstanceOf(CheckoutTimeoutError);

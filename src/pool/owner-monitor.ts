@@ -4,8 +4,11 @@ import { InvalidArgumentError, OwnerExitError } from '../errors.js';
 
 /** Something that emits `close` or `exit` when it ends, in Node's EventEmitter style. */
 export interface OwnerEmitter {
+  /** Add a listener (the pool listens to `close` and `exit`). */
   on(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Remove a listener (or `removeListener`: one of the two is used when the lease ends). */
   off?(event: string, listener: (...args: unknown[]) => void): unknown;
+  /** Remove a listener, the older name of `off`. */
   removeListener?(event: string, listener: (...args: unknown[]) => void): unknown;
 }
 

@@ -99,7 +99,7 @@ describe('start failures', () => {
       restartBackoffMaxMs: 100,
     });
     const lease = await pool.checkout();
-    const waiter = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY });
+    const waiter = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY });
     workers.handles[0]!.die();
     const failed = nextEvent(pool, 'worker:startFailed');
     (await nextStart(workers)).fail(new Error('database down'));
@@ -201,7 +201,7 @@ describe('checkout', () => {
     const workers = controlledWorkers();
     const { pool } = await startPool(workers, { size: 1, maxOverflow: 0 });
     await expect(pool.checkout({ timeout: 5 } as never)).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
-    await expect(pool.checkout({ timeoutMs: -1 })).rejects.toThrow(/timeoutMs.*got -1/);
+    await expect(pool.checkout({ checkoutTimeoutMs: -1 })).rejects.toThrow(/checkoutTimeoutMs.*got -1/);
     await expect(pool.checkout({ owner: {} as never })).rejects.toMatchObject({ code: 'ERR_INVALID_ARGUMENT' });
   });
 });

@@ -55,7 +55,7 @@ function callToEnd<R>(
     };
     let answer: Promise<R>;
     try {
-      answer = worker.call<R>(payload, transfer === undefined ? undefined : { transfer });
+      answer = worker.call(payload, transfer === undefined ? undefined : { transfer }) as Promise<R>;
     } catch (error) {
       answer = Promise.reject(error);
     }
@@ -95,7 +95,7 @@ async function callAbortable<R>(
   });
   aborted.catch(() => {}); // the race below may already be settled when an abort comes
   try {
-    return await Promise.race([worker.call<R>(payload, { signal: call.signal, transfer }), aborted]);
+    return await Promise.race([worker.call(payload, { signal: call.signal, transfer }) as Promise<R>, aborted]);
   } finally {
     timer?.cancel();
     signal?.removeEventListener('abort', onCallerAbort);

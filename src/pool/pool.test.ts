@@ -1,6 +1,7 @@
 // The facade: run (timeouts, aborts, replacement after the grace period), await using, and events that cannot
 // break the pool. Hand-driven in-process workers with `call`, and a manual clock.
 import { afterEach, describe, expect, it } from 'vitest';
+import { captureWarnings } from '../../test/fixtures/captured-warnings.js';
 import { type ControlledWorkers, controlledWorkers, nextStart } from '../../test/fixtures/controlled-workers.js';
 import { ManualClock } from '../clock.js';
 import { RunTimeoutError } from '../errors.js';
@@ -95,9 +96,7 @@ describe('events', () => {
   it('a throwing listener never breaks the pool', async () => {
     const workers = controlledWorkers();
     const { pool } = await startPool(workers);
-    const warnings: string[] = [];
-    const onWarning = (warning: Error) => warnings.push(warning.message);
-    process.on('warning', onWarning);
+    const warnings = captureWarnings();
     pool.on('checkout:granted', () => {
       throw new Error('listener bug');
     });
@@ -107,9 +106,9 @@ describe('events', () => {
     lease.release();
     stop();
     await new Promise<void>((resolve) => setImmediate(resolve));
-    process.off('warning', onWarning);
+    warnings.restore();
     expect(seen).toEqual(['checkout:granted', 'checkin:done']);
-    expect(warnings.some((message) => message.includes('listener bug'))).toBe(true);
+    expect(warnings.messages.some((message) => message.includes('listener bug'))).toBe(true);
     expect(pool.status()).toMatchObject({ idle: 1, checkedOut: 0 });
   });
 });

@@ -3,17 +3,26 @@
 import { InvalidArgumentError, type PoolFailedError } from '../errors.js';
 import type { PoolSnapshot, PoolStatusSnapshot, ToyEvent, WorkerSnapshot } from '../observer/snapshot.js';
 import { isDuration, type PoolConfig } from '../options.js';
-import type { CallableWorker, CallOptions } from '../workers/worker-kind.js';
+import type { CallableWorker, CallOptions, RunPayload, RunResult } from '../workers/worker-kind.js';
 import type { Lease } from './lease.js';
 import { assertOwner, type Owner } from './owner-monitor.js';
 import { type PoolEventListener, type PoolEventName, PoolEvents, toToyEvent } from './pool-events.js';
 import type { HeldLease, PoolManager } from './pool-manager.js';
 import { callWorker } from './pool-run.js';
 import type { PoolStatus } from './pool-status.js';
+import { checkoutTimeout } from './timeout-options.js';
 
 /** Options of `pool.checkout()`. */
 export interface CheckoutOptions {
-  /** Give up waiting after this long (`CheckoutTimeoutError`); `Infinity` waits forever. @default checkoutTimeoutMs */
+  /**
+   * Give up waiting for a worker after this long (`CheckoutTimeoutError`); `Infinity` waits forever.
+   * @defaultValue the pool's `checkoutTimeoutMs`
+   */
+  readonly checkoutTimeoutMs?: number;
+  /**
+   * @deprecated Use `checkoutTimeoutMs` (same meaning). Kept for one minor release; giving both is an
+   * `InvalidArgumentError`.
+   */
   readonly timeoutMs?: number;
   /** `false`: reject with `PoolFullError` rather than queue. @default true */
   readonly block?: boolean;
@@ -25,9 +34,20 @@ export interface CheckoutOptions {
 
 /** Options of `pool.run()`. */
 export interface RunOptions {
-  /** Bounds the wait for a worker. @default checkoutTimeoutMs */
+  /**
+   * Bounds the wait for a worker (`CheckoutTimeoutError`); `Infinity` waits forever.
+   * @defaultValue the pool's `checkoutTimeoutMs`
+   */
+  readonly checkoutTimeoutMs?: number;
+  /**
+   * @deprecated Use `checkoutTimeoutMs` (same meaning: the wait for a worker, not the call). Kept for one minor
+   * release; giving both is an `InvalidArgumentError`.
+   */
   readonly timeoutMs?: number;
-  /** Bounds the call, from the moment it starts (`RunTimeoutError`). @default Infinity */
+  /**
+   * Bounds the call, from the moment it starts (`RunTimeoutError`).
+   * @defaultValue Infinity
+   */
   readonly runTimeoutMs?: number;
   /** Aborts the wait, or the call (the worker gets the abort, then is replaced). */
   readonly signal?: AbortSignal;
@@ -43,8 +63,8 @@ export interface StopReport {
   readonly leasesHeld: readonly HeldLease[];
 }
 
-const CHECKOUT_KEYS = new Set(['timeoutMs', 'block', 'signal', 'owner']);
-const RUN_KEYS = new Set(['timeoutMs', 'runTimeoutMs', 'signal', 'transfer']);
+const CHECKOUT_KEYS = new Set(['checkoutTimeoutMs', 'timeoutMs', 'block', 'signal', 'owner']);
+const RUN_KEYS = new Set(['checkoutTimeoutMs', 'timeoutMs', 'runTimeoutMs', 'signal', 'transfer']);
 
 /** A pool of workers. Made by `createPool` (or a `PoolToy` tree). */
 export class Pool<W = unknown> {
@@ -91,9 +111,8 @@ export class Pool<W = unknown> {
       return this.#current.checkout(this.#config.checkoutTimeoutMs, true, undefined, undefined);
     try {
       checkKeys('checkout', options, CHECKOUT_KEYS);
-      const { timeoutMs = this.#config.checkoutTimeoutMs, block = true, signal, owner } = options;
-      if (!isDuration(timeoutMs))
-        throw new InvalidArgumentError('checkout option "timeoutMs"', 'a duration in ms, or Infinity', timeoutMs);
+      const timeoutMs = checkoutTimeout('checkout', options, this.#config.checkoutTimeoutMs);
+      const { block = true, signal, owner } = options;
       if (typeof block !== 'boolean') throw new InvalidArgumentError('checkout option "block"', 'a boolean', block);
       if (signal !== undefined && !(signal instanceof AbortSignal)) {
         throw new InvalidArgumentError('checkout option "signal"', 'an AbortSignal', signal);
@@ -123,17 +142,19 @@ export class Pool<W = unknown> {
 
   /**
    * Send `payload` to a worker that answers calls (process, thread, command) and resolve with its answer. A call
-   * that times out or is aborted rejects at once; the worker gets the abort, then is stopped and replaced.
+   * that times out or is aborted rejects at once; the worker gets the abort, then is stopped and replaced. The
+   * payload and result are the worker's handler's types (`unknown` for an untyped worker kind).
    */
-  async run<R = unknown>(payload: unknown, options?: RunOptions): Promise<R> {
+  async run(payload: RunPayload<W>, options?: RunOptions): Promise<RunResult<W>> {
     if (options !== undefined) checkKeys('run', options, RUN_KEYS);
-    const { timeoutMs = this.#config.checkoutTimeoutMs, runTimeoutMs = Number.POSITIVE_INFINITY } = options ?? {};
-    const { signal, transfer } = options ?? {};
+    const timeoutMs =
+      options === undefined
+        ? this.#config.checkoutTimeoutMs
+        : checkoutTimeout('run', options, this.#config.checkoutTimeoutMs);
+    const { runTimeoutMs = Number.POSITIVE_INFINITY, signal, transfer } = options ?? {};
     if (!isDuration(runTimeoutMs)) {
       throw new InvalidArgumentError('run option "runTimeoutMs"', 'a duration in ms, or Infinity', runTimeoutMs);
     }
-    if (!isDuration(timeoutMs))
-      throw new InvalidArgumentError('run option "timeoutMs"', 'a duration in ms, or Infinity', timeoutMs);
     if (signal !== undefined && !(signal instanceof AbortSignal)) {
       throw new InvalidArgumentError('run option "signal"', 'an AbortSignal', signal);
     }
@@ -143,7 +164,7 @@ export class Pool<W = unknown> {
       lease.release();
       throw new InvalidArgumentError('pool.run() worker', 'a worker with call() (process, thread, command)', worker);
     }
-    return callWorker<R>(
+    return callWorker<RunResult<W>>(
       lease as Lease<unknown>,
       worker,
       payload,

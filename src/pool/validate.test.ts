@@ -106,7 +106,7 @@ describe('validate', () => {
     const { pool, clock, counts } = await poolWith(() => false, { maxRestarts: 3 });
     const controller = new AbortController();
     const firstFailure = nextEvent(pool, 'worker:startFailed');
-    const checkout = pool.checkout({ signal: controller.signal, timeoutMs: Number.POSITIVE_INFINITY });
+    const checkout = pool.checkout({ signal: controller.signal, checkoutTimeoutMs: Number.POSITIVE_INFINITY });
     const { retryInMs: firstRetryInMs } = await firstFailure;
     // If the pump looped create → validate → destroy without yielding, neither this timer nor the abort would run.
     await new Promise((resolve) => setTimeout(resolve, 0));
@@ -114,7 +114,7 @@ describe('validate', () => {
     controller.abort(new Error('client gave up'));
     await expect(checkout).rejects.toThrow('client gave up');
     // Each backoff round asks once; past maxRestarts (3) a checkout hears WorkerStartError at once.
-    const waiting = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
+    const waiting = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
     let retryInMs = firstRetryInMs;
     for (let round = 0; round < 3; round++) {
       const failed = nextEvent(pool, 'worker:startFailed');

@@ -83,7 +83,7 @@ describe('a start that ignores its signal', () => {
       clock,
     });
     pools.push(pool);
-    const checkout = pool.checkout({ timeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
+    const checkout = pool.checkout({ checkoutTimeoutMs: Number.POSITIVE_INFINITY }).catch((error: unknown) => error);
     await stubborn.requested;
     const failed = new Promise<unknown>((resolve) => pool.once('worker:startFailed', ({ error }) => resolve(error)));
     clock.advance(1000);

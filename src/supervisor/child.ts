@@ -61,10 +61,12 @@ export class ExitReporter {
     });
   }
 
+  /** The exit, once reported; `undefined` before. */
   get exit(): Exit | undefined {
     return this.#exit;
   }
 
+  /** Has the exit been reported? */
   get hasExited(): boolean {
     return this.#exit !== undefined;
   }
@@ -88,6 +90,7 @@ export class ExitReporter {
     return true;
   }
 
+  /** Call `listener` with the exit once reported (at once if it already was); returns the function that removes it. */
   onExit(listener: ExitListener): () => void {
     if (this.#exit !== undefined) {
       listener(this.#exit);

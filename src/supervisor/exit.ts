@@ -8,13 +8,17 @@ export type Exit =
   | { readonly kind: 'killed'; readonly signal?: string }
   | { readonly kind: 'crashed'; readonly error: Error };
 
+/** The exit of a child that finished its work. */
 export const normalExit: Exit = Object.freeze({ kind: 'normal' });
+/** The exit of a child stopped on request. */
 export const shutdownExit: Exit = Object.freeze({ kind: 'shutdown' });
 
+/** The exit of a child killed (SIGKILL, terminate, or a stop that ran out of time), by `signal` if known. */
 export function killedExit(signal?: string): Exit {
   return signal === undefined ? { kind: 'killed' } : { kind: 'killed', signal };
 }
 
+/** The exit of a child that crashed with `error` (not an Error: wrapped in one). */
 export function crashedExit(error: unknown): Exit {
   return { kind: 'crashed', error: error instanceof Error ? error : new Error(String(error)) };
 }

@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { captureWarnings } from '../../test/fixtures/captured-warnings.js';
 import { TestChildSpec } from '../../test/fixtures/test-child.js';
 import { ManualClock } from '../clock.js';
 import { ChildStartError, DuplicateChildError, InvalidArgumentError, RestartIntensityError } from '../errors.js';
@@ -103,10 +104,12 @@ describe('restart', () => {
     supervisor.on('child:exited', () => {
       throw new Error('a faulty logger');
     });
-    const warning = once(process, 'warning');
+    const warnings = captureWarnings();
+    const warning = warnings.next();
     b.current.crash();
     await supervisor.settled();
-    expect(String((await warning)[0])).toContain('a faulty logger');
+    expect(await warning).toContain('a faulty logger');
+    warnings.restore();
     expect(b.instances).toHaveLength(2);
     expect(supervisor.whichChildren()[1]?.handle).toBe(b.current);
     supervisor.removeAllListeners('child:exited');

@@ -3,12 +3,24 @@
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, InvalidPoolOptionError } from '../errors.js';
 import { isDuration, type PoolConfig, type PoolOptions, parsePoolOptions } from '../options.js';
+import type { WorkerKind } from '../workers/worker-kind.js';
+
+/** Pool name → pool options, as `PoolToyOptions['pools']` takes them. */
+// biome-ignore lint/suspicious/noExplicitAny: each pool has its own worker type
+export type PoolOptionsByName = Readonly<Record<string, PoolOptions<any>>>;
+
+/** Pool name → the worker type of that pool, from the options a tree was started with. */
+export type PoolWorkers<P> = {
+  readonly [K in keyof P]: P[K] extends { readonly worker: WorkerKind<infer W> } ? W : unknown;
+};
 
 /** Options of `PoolToy.start()`. All are optional. */
-export interface PoolToyOptions {
-  /** Pools started with the tree, in this order: name → options (`name` may be left out). @default {} */
-  // biome-ignore lint/suspicious/noExplicitAny: each pool has its own worker type
-  readonly pools?: Readonly<Record<string, PoolOptions<any>>>;
+export interface PoolToyOptions<P extends PoolOptionsByName = PoolOptionsByName> {
+  /**
+   * Pools started with the tree, in this order: name → options (`name` may be left out). `toy.pool(name)` keeps
+   * each one's worker type. @default {}
+   */
+  readonly pools?: P;
   /**
    * Install SIGTERM and SIGINT handlers that stop the tree (within `shutdownTimeoutMs`) and exit with 128 + the
    * signal's number; they are removed when the tree stops. Without it, PoolToy installs no process-wide handler.

@@ -54,8 +54,12 @@ interface Channel {
 
 let isServing = false;
 
-/** Serve calls from the pool with `handler` until the worker is stopped (or its parent is gone). */
-export function serve<P = unknown, R = unknown>(handler: Handler<P, R>, options: ServeOptions = {}): void {
+/**
+ * Serve calls from the pool with `handler` until the worker is stopped (or its parent is gone). Returns `handler`,
+ * so the module can export it — `export default serve(handler)` — and the pool that runs the module take its
+ * payload and result types: `threadWorker<typeof import('./fib.js')>(url)`.
+ */
+export function serve<P = unknown, R = unknown>(handler: Handler<P, R>, options: ServeOptions = {}): Handler<P, R> {
   if (typeof handler !== 'function') throw new InvalidArgumentError('serve() handler', 'a function', handler);
   if (options.init !== undefined && typeof options.init !== 'function') {
     throw new InvalidArgumentError('serve() option "init"', 'a function', options.init);
@@ -140,6 +144,7 @@ export function serve<P = unknown, R = unknown>(handler: Handler<P, R>, options:
   });
   // A thread learns its id from its first message; a process has it in its environment and starts at once.
   if (!channel.isThread) init();
+  return handler;
 }
 
 function openChannel(): Channel {

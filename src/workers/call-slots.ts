@@ -232,9 +232,10 @@ class CallSlot extends Child implements WorkerHandle<CallableWorker> {
   }
 
   #call<R>(worker: CallableWorker, payload: unknown, options: CallOptions | undefined): Promise<R> {
-    const answer = worker.call<R>(payload, options);
+    const answer = worker.call(payload, options) as Promise<R>;
     this.#callsInFlight++;
-    const canBeCutShort = options?.signal !== undefined || options?.timeoutMs !== undefined;
+    const canBeCutShort =
+      options?.signal !== undefined || options?.runTimeoutMs !== undefined || options?.timeoutMs !== undefined;
     answer.then(this.#onAnswered, canBeCutShort ? (error) => this.#onFailed(error, options!.signal) : this.#onAnswered);
     return answer;
   }

@@ -3,6 +3,7 @@
 import type { TransferListItem } from 'node:worker_threads';
 import type { Clock, Timer } from '../clock.js';
 import { InvalidArgumentError, RunTimeoutError, UnsendablePayloadError } from '../errors.js';
+import { timeoutWithAlias } from '../pool/timeout-options.js';
 import { type ParentMessage, Tag } from '../worker/protocol.js';
 import type { CallOptions } from './worker-kind.js';
 
@@ -39,10 +40,11 @@ export class CallTable {
   /** Send a call and wait for its answer. */
   call(payload: unknown, options: CallOptions | undefined): Promise<unknown> {
     const signal = options?.signal;
-    const timeoutMs = options?.timeoutMs;
+    let timeoutMs: number | undefined;
     if (options !== undefined) {
       const invalid = findInvalidCallOption(options);
       if (invalid !== undefined) return Promise.reject(invalid);
+      timeoutMs = options.runTimeoutMs ?? options.timeoutMs;
     }
     if (signal?.aborted) return Promise.reject(signal.reason);
     const id = this.#nextId++;
@@ -124,12 +126,19 @@ export class CallTable {
 }
 
 function findInvalidCallOption(options: CallOptions): InvalidArgumentError | undefined {
-  const { signal, timeoutMs, transfer } = options;
+  const { signal, transfer } = options;
   if (signal !== undefined && !(signal instanceof AbortSignal)) {
     return new InvalidArgumentError('call option "signal"', 'an AbortSignal', signal);
   }
+  let timeoutMs: unknown;
+  try {
+    timeoutMs = timeoutWithAlias('call', options, 'runTimeoutMs');
+  } catch (error) {
+    return error as InvalidArgumentError;
+  }
   if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && timeoutMs >= 0)) {
-    return new InvalidArgumentError('call option "timeoutMs"', 'a number of milliseconds >= 0, or Infinity', timeoutMs);
+    const name = options.timeoutMs === undefined ? 'runTimeoutMs' : 'timeoutMs';
+    return new InvalidArgumentError(`call option "${name}"`, 'a number of milliseconds >= 0, or Infinity', timeoutMs);
   }
   if (transfer !== undefined && !Array.isArray(transfer)) {
     return new InvalidArgumentError('call option "transfer"', 'an array of transferables', transfer);

@@ -27,12 +27,15 @@ export interface CommandWorkerOptions {
 const maxLineLength = 64 * 1024 * 1024;
 const expectedLine = 'one JSON object per line: {"ready":true}, {"id":n,"result":…} or {"id":n,"error":…}';
 
-/** Run each worker as `command args…`, a program in any language that answers JSON lines (see docs/workers.md). */
-export function commandWorker(
+/**
+ * Run each worker as `command args…`, a program in any language that answers JSON lines (see docs/workers.md).
+ * `P` and `R` type its payloads and results (nothing can check them against the program: say what it speaks).
+ */
+export function commandWorker<P = unknown, R = unknown>(
   command: string,
   args: readonly string[] = [],
   options: CommandWorkerOptions = {},
-): WorkerKind<CallableWorker> {
+): WorkerKind<CallableWorker<P, R>> {
   if (typeof command !== 'string' || command === '') {
     throw new InvalidArgumentError('commandWorker() command', 'the path or name of an executable', command);
   }
@@ -41,7 +44,7 @@ export function commandWorker(
   const stopTimeoutMs = checkStopTimeoutMs('commandWorker', options.stopTimeoutMs);
   const clock = options.clock ?? systemClock;
 
-  return {
+  const kind: WorkerKind<CallableWorker> = {
     kind: 'command',
     start(context) {
       const child = spawn(command, argv, {
@@ -107,6 +110,7 @@ export function commandWorker(
       return connection.started;
     },
   };
+  return kind as WorkerKind<CallableWorker<P, R>>;
 }
 
 function toLine(message: ParentMessage): string {

@@ -13,7 +13,7 @@ import {
 import { hasProcessGroups, signalGroup } from './process-groups.js';
 import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
 import { WorkerConnection } from './worker-connection.js';
-import type { CallableWorker, WorkerKind } from './worker-kind.js';
+import type { CallableWorker, HandlerWorker, WorkerKind } from './worker-kind.js';
 
 /** Options of `processWorker`. */
 export interface ProcessWorkerOptions {
@@ -33,8 +33,15 @@ export interface ProcessWorkerOptions {
   readonly clock?: Clock;
 }
 
-/** Run each worker as a forked Node.js process; `module` calls `serve(handler)` from `pooltoy/worker`. */
-export function processWorker(module: WorkerModule, options: ProcessWorkerOptions = {}): WorkerKind<CallableWorker> {
+/**
+ * Run each worker as a forked Node.js process; `module` calls `serve(handler)` from `pooltoy/worker`. `T` types
+ * the calls as for `threadWorker`: the module's type (`typeof import('./fib.js')`, whose default export is
+ * `serve(handler)`) or the handler's; without it payloads and results are `unknown`.
+ */
+export function processWorker<T = unknown>(
+  module: WorkerModule,
+  options: ProcessWorkerOptions = {},
+): WorkerKind<HandlerWorker<T>> {
   const modulePath = checkModule('processWorker', module);
   checkKindOptions('processWorker', options, [
     'args',
@@ -54,7 +61,7 @@ export function processWorker(module: WorkerModule, options: ProcessWorkerOption
   const stopTimeoutMs = checkStopTimeoutMs('processWorker', options.stopTimeoutMs);
   const clock = options.clock ?? systemClock;
 
-  return {
+  const kind: WorkerKind<CallableWorker> = {
     kind: 'process',
     start(context) {
       const child = fork(modulePath, args, {
@@ -92,4 +99,5 @@ export function processWorker(module: WorkerModule, options: ProcessWorkerOption
       return connection.started;
     },
   };
+  return kind as WorkerKind<HandlerWorker<T>>;
 }

@@ -5,7 +5,7 @@ import { InvalidArgumentError } from '../errors.js';
 import { Tag } from '../worker/protocol.js';
 import { checkKindOptions, checkModule, checkStopTimeoutMs, type WorkerModule } from './kind-options.js';
 import { WorkerConnection } from './worker-connection.js';
-import type { CallableWorker, WorkerKind } from './worker-kind.js';
+import type { CallableWorker, HandlerWorker, WorkerKind } from './worker-kind.js';
 
 /** Options of `threadWorker`. */
 export interface ThreadWorkerOptions {
@@ -21,8 +21,15 @@ export interface ThreadWorkerOptions {
   readonly clock?: Clock;
 }
 
-/** Run each worker as a worker thread; `module` calls `serve(handler)` from `pooltoy/worker`. */
-export function threadWorker(module: WorkerModule, options: ThreadWorkerOptions = {}): WorkerKind<CallableWorker> {
+/**
+ * Run each worker as a worker thread; `module` calls `serve(handler)` from `pooltoy/worker`. `T` types the calls:
+ * the module's type when it does `export default serve(handler)` (`threadWorker<typeof import('./fib.js')>(url)`),
+ * or the handler's type (`threadWorker<(n: number) => number>(url)`); without it payloads and results are `unknown`.
+ */
+export function threadWorker<T = unknown>(
+  module: WorkerModule,
+  options: ThreadWorkerOptions = {},
+): WorkerKind<HandlerWorker<T>> {
   const modulePath = checkModule('threadWorker', module);
   checkKindOptions('threadWorker', options, ['resourceLimits', 'workerData', 'env', 'stopTimeoutMs', 'clock']);
   const { resourceLimits, workerData, env } = options;
@@ -32,7 +39,7 @@ export function threadWorker(module: WorkerModule, options: ThreadWorkerOptions 
   const stopTimeoutMs = checkStopTimeoutMs('threadWorker', options.stopTimeoutMs);
   const clock = options.clock ?? systemClock;
 
-  return {
+  const kind: WorkerKind<CallableWorker> = {
     kind: 'thread',
     start(context) {
       const thread = new Worker(modulePath, { resourceLimits, workerData, env });
@@ -60,4 +67,5 @@ export function threadWorker(module: WorkerModule, options: ThreadWorkerOptions 
       return connection.started;
     },
   };
+  return kind as WorkerKind<HandlerWorker<T>>;
 }

@@ -46,17 +46,51 @@ export interface WorkerKind<W = unknown> {
 export interface CallOptions {
   /** Aborting it rejects the call with the signal's reason and passes the abort to the handler's `signal`. */
   readonly signal?: AbortSignal;
-  /** Reject with `RunTimeoutError` after this many ms, and abort the handler's `signal`. */
+  /** Reject with `RunTimeoutError` after this many ms, and abort the handler's `signal`. @defaultValue Infinity */
+  readonly runTimeoutMs?: number;
+  /** @deprecated Use `runTimeoutMs` (same meaning). Kept for one minor release; giving both is an `InvalidArgumentError`. */
   readonly timeoutMs?: number;
   /** Transferables (thread workers only; ignored elsewhere). */
   readonly transfer?: readonly TransferListItem[];
 }
 
-/** The worker handed out by process, thread and command pools. */
-export interface CallableWorker {
+/**
+ * The worker handed out by process, thread and command pools. `P` and `R` are its handler's payload and result
+ * (`unknown` unless the kind was given them, e.g. `threadWorker<typeof import('./fib.js')>(url)`).
+ */
+export interface CallableWorker<P = unknown, R = unknown> {
+  /** The pool's id of this worker, e.g. `"db#3"`. */
   readonly id: string;
+  /** The OS process id, for process and command workers. */
   readonly pid?: number;
+  /** The thread id, for thread workers. */
   readonly threadId?: number;
   /** Send `payload` to the worker's handler; resolves with its result, rejects with its error. */
-  call<R = unknown>(payload: unknown, options?: CallOptions): Promise<R>;
+  call(payload: P, options?: CallOptions): Promise<R>;
 }
+
+/**
+ * The worker a handler type or a worker module's type gives: `Handler` or any `(payload) => result` function, or a
+ * module whose default export is one (`export default serve(handler)`; `typeof import('./fib.js')`). Anything else
+ * gives `CallableWorker<unknown, unknown>`.
+ */
+export type HandlerWorker<T> = T extends { readonly default: infer H } ? HandlerWorker<H> : WorkerOfHandler<T>;
+
+/** The worker a handler's type gives: its first parameter is the payload, its (awaited) return the result. */
+// biome-ignore lint/suspicious/noExplicitAny: matches any handler's extra parameters
+export type WorkerOfHandler<H> = H extends (payload: infer P, ...rest: any[]) => infer R
+  ? CallableWorker<P, Awaited<R>>
+  : CallableWorker;
+
+/** Anything `pool.run()` can call: a `CallableWorker`, or a resource with a `call` method of its own. */
+export interface Answering<P, R> {
+  /** Answer one payload. */
+  call(payload: P, options?: CallOptions): PromiseLike<R>;
+}
+
+/** What `pool.run()` accepts as payload for a pool of `W`: its `call`'s payload (`unknown` for an untyped pool). */
+export type RunPayload<W> = unknown extends W ? unknown : W extends Answering<infer P, unknown> ? P : never;
+
+/** What `pool.run()` resolves with for a pool of `W`: its `call`'s result (`unknown` for an untyped pool). */
+// biome-ignore lint/suspicious/noExplicitAny: the payload is matched by RunPayload
+export type RunResult<W> = unknown extends W ? unknown : W extends Answering<any, infer R> ? R : never;
