@@ -64,6 +64,9 @@ function connect() {
     connection.textContent = 'reconnecting…';
   });
   feed.addEventListener('hello', (message) => {
+    const about = JSON.parse(message.data).about;
+    byId('about').textContent = about ?? '';
+    byId('about').hidden = !about;
     actions = JSON.parse(message.data).actions === true && token !== undefined;
     pools.setActions(actions);
     if (JSON.parse(message.data).actions && !token) {
