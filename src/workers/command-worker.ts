@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, WorkerProtocolError } from '../errors.js';
 import { type ParentMessage, Tag, type WorkerMessage, workerIdVariable } from '../worker/protocol.js';
 import { checkKindOptions, checkStopTimeoutMs, checkStringArray } from './kind-options.js';
+import { readOsUsage } from './os-usage.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { CallableWorker, WorkerKind } from './worker-kind.js';
 
@@ -63,6 +64,7 @@ export function commandWorker(
           },
           kill: () => child.kill('SIGKILL'),
           memoryBytes: () => residentBytes(child.pid),
+          usage: () => readOsUsage(child.pid),
         },
       });
       const receiveLine = (line: string): void => {

@@ -10,6 +10,7 @@ import {
   checkStringArray,
   type WorkerModule,
 } from './kind-options.js';
+import { readOsUsage } from './os-usage.js';
 import { WorkerConnection } from './worker-connection.js';
 import type { CallableWorker, WorkerKind } from './worker-kind.js';
 
@@ -71,6 +72,7 @@ export function processWorker(module: WorkerModule, options: ProcessWorkerOption
           send: (message) => child.send(message as Serializable),
           stop: () => child.kill('SIGTERM'),
           kill: () => child.kill('SIGKILL'),
+          usage: () => readOsUsage(child.pid),
         },
       });
       child.on('message', (message) => connection.receive(message));
