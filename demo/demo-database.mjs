@@ -38,15 +38,21 @@ function describeSettings(settings) {
 
 /** One pooled pg client: its death (a terminated backend, a dropped socket) is the worker's death. */
 function pgClientWorker(pg, settings) {
+  const closing = new WeakSet(); // ended by the pool (cooldown, stop): its 'end' is no death
   return resourceWorker({
     async create({ exit }) {
       const client = new pg.Client({ ...settings, connectionTimeoutMillis: 3000 });
       client.on('error', (error) => exit(error)); // without a listener a terminated backend would crash the demo
-      client.on('end', () => exit(new Error('the connection to PostgreSQL ended')));
+      client.on('end', () => {
+        if (!closing.has(client)) exit(new Error('the connection to PostgreSQL ended'));
+      });
       await client.connect();
       return client;
     },
-    destroy: (client) => client.end(),
+    destroy: (client) => {
+      closing.add(client);
+      return client.end();
+    },
   });
 }
 

@@ -74,6 +74,11 @@ export interface PoolSnapshot {
   readonly workers: readonly WorkerSnapshot[];
   /** Times the pool supervisor restarted this pool's manager and workers. */
   readonly restarts: number;
+  /**
+   * Why workers are not starting, when they are not: `backoff` while a failed start waits to be retried (with
+   * growing delays), `failing` past `maxRestarts`, when checkouts that need a new worker fail fast.
+   */
+  readonly startTrouble?: 'backoff' | 'failing';
 }
 
 /** A supervisor node of the tree, for drawing. */

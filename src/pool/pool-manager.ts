@@ -131,6 +131,11 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
     }));
   }
 
+  /** `failing` past `maxRestarts` (checkouts that need a start fail fast), `backoff` while a start waits to retry. */
+  startTrouble(): 'backoff' | 'failing' | undefined {
+    return this.#state.failingWith ? 'failing' : this.#state.backoffTimer ? 'backoff' : undefined;
+  }
+
   /** The host started worker `workerId`. */
   workerStarted(workerId: string, handle: WorkerHandle<W>): void {
     workerStarted(this.#state, workerId, handle);
