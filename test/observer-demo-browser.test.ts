@@ -173,7 +173,8 @@ describe.runIf(hasChromium)('the observer of the running demo, in Chromium', { t
       .locator('#tree .worker[data-pool="hashing"]')
       .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-worker-id')));
     // Its detail stays open through the kill and shows how it ended.
-    const live = '#tree .worker[data-pool="hashing"]:is([data-state="idle"], [data-state="busy"])';
+    // A busy worker: an idle one may be dismissed by its cooldown before the kill lands.
+    const live = '#tree .worker[data-pool="hashing"][data-state="busy"]';
     await page.locator(`${live} .worker-id`).first().click(waitOptions);
     const victim = (await page.locator('#worker-detail h2').textContent())!;
     await page.locator(`#tree .worker[data-worker-id="${victim}"] button.kill`).click(waitOptions);
