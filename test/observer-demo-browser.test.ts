@@ -192,7 +192,9 @@ describe.runIf(hasChromium)('the observer of the running demo, in Chromium', { t
 
   it.runIf(screenshotPath)('saves a screenshot of the demo', async () => {
     // The page samples once a second: thirty samples make a chart worth looking at.
-    await page.locator('canvas.chart[data-samples="30"]').first().waitFor(waitOptions);
+    await expect
+      .poll(async () => Number(await page.locator('canvas.chart').first().getAttribute('data-samples')), waitOptions)
+      .toBeGreaterThanOrEqual(30);
     await page.locator('#tree .worker[data-state="busy"]').first().waitFor(waitOptions);
     await page.screenshot({ path: screenshotPath!, fullPage: true });
   });
