@@ -121,6 +121,24 @@ describe.runIf(hasChromium)('the observer of the running demo, in Chromium', { t
     }
   });
 
+  it('draws each pool’s charts: on screen, and painted', async () => {
+    await expect
+      .poll(
+        () =>
+          page.locator('.pool canvas.chart').evaluateAll((canvases) =>
+            canvases.map((canvas) => {
+              const box = canvas.getBoundingClientRect();
+              const { data } = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height);
+              let painted = 0;
+              for (let alpha = 3; alpha < data.length; alpha += 4) if (data[alpha]! > 0) painted++;
+              return box.width > 100 && box.height > 40 && painted > 100;
+            }),
+          ),
+        waitOptions,
+      )
+      .toEqual([true, true, true, true, true, true]);
+  });
+
   it('draws starting workers in the tree, and explains every state and tag', async () => {
     for (const term of ['busy', 'idle', 'starting', 'stopping', 'cooling', 'overflow', 'backoff', 'failing']) {
       await page.locator(`.glossary dt[data-term="${term}"]`).waitFor({ state: 'visible' });
