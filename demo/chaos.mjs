@@ -1,25 +1,41 @@
-// `--chaos`: kill a random worker now and then, as a crash would, to watch the pool replace it.
+// `--chaos`: kill a random worker now and then, as a crash would, and — on a real database — end one of the demo's
+// own backends (only its application_name), as a failover would, to watch the pools replace what they lost.
 
-/** Kills one random live worker every `everyMs`, and says which. */
+/** Every `everyMs`: kills one random live worker, or on every other turn ends one of the demo's database backends. */
 export class Chaos {
   /** Workers killed so far. */
   kills = 0;
+  /** Database backends terminated so far. */
+  terminations = 0;
   #toy;
   #everyMs;
+  #database;
+  #admin;
   #timer;
+  #turn = 0;
+  #terminating = Promise.resolve();
 
-  constructor(toy, everyMs = 2500) {
+  /** `database` is demoDatabase()'s answer; on simulated connections only workers are killed. */
+  constructor(toy, { everyMs = 2500, database } = {}) {
     this.#toy = toy;
     this.#everyMs = everyMs;
+    this.#database = database;
   }
 
-  start() {
-    this.#timer = setInterval(() => this.#killOne(), this.#everyMs);
+  async start() {
+    this.#admin = await this.#database?.openAdmin?.();
+    this.#timer = setInterval(() => {
+      this.#turn++;
+      if (this.#admin && this.#turn % 2 === 1) this.#terminateBackend();
+      else this.#killOne();
+    }, this.#everyMs);
     return this;
   }
 
-  stop() {
+  async stop() {
     clearInterval(this.#timer);
+    await this.#terminating;
+    await this.#admin?.end();
   }
 
   #killOne() {
@@ -36,5 +52,16 @@ export class Chaos {
       this.kills++;
       console.log(`chaos: killed ${worker.id} (${worker.state}) in pool ${pool}`);
     }
+  }
+
+  #terminateBackend() {
+    this.#terminating = this.#admin.terminateOne().then(
+      (pid) => {
+        if (pid === undefined) return;
+        this.terminations++;
+        console.log(`chaos: terminated database backend ${pid} (pool db replaces its connection)`);
+      },
+      (error) => console.log(`chaos: could not terminate a backend: ${error.message}`),
+    );
   }
 }

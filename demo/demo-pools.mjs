@@ -1,9 +1,11 @@
 // The demo's three pools, one per kind of work: CPU in processes, CPU in threads, and I/O-bound resources.
-import { processWorker, resourceWorker, threadWorker } from 'pooltoy';
-import { FakeConnection } from './fake-database.mjs';
+import { processWorker, threadWorker } from 'pooltoy';
 
-/** The options of `PoolToy.start({ pools })`: small sizes, so a burst overflows and the cooldown shows. */
-export function demoPools() {
+/**
+ * The options of `PoolToy.start({ pools })`: small sizes, so a burst overflows and the cooldown shows.
+ * `database` is demoDatabase()'s answer: the `db` pool's worker kind, real PostgreSQL or simulated.
+ */
+export function demoPools(database) {
   return {
     primes: {
       worker: processWorker(new URL('./workers/primes.mjs', import.meta.url)),
@@ -20,15 +22,14 @@ export function demoPools() {
       overflowTtlMs: 2000,
     },
     db: {
-      worker: resourceWorker({
-        create: ({ signal }) => FakeConnection.open(signal),
-        destroy: (connection) => connection.close(),
-      }),
+      worker: database.worker,
       size: 3,
       maxOverflow: 4,
       overflowTtlMs: 1500,
       // Past 20 queued queries a burst is refused at once (QueueFullError), as a service would shed load.
       maxWaiting: 20,
+      // Each lease remembers where it was checked out: the observer's worker detail shows the holder's stack.
+      leakDetection: true,
     },
   };
 }

@@ -6,13 +6,15 @@ import { parseArgs } from 'node:util';
 import { PoolToy } from 'pooltoy';
 import { collectMetrics, serveObserver } from 'pooltoy/observer';
 import { Chaos } from './chaos.mjs';
+import { demoDatabase } from './demo-database.mjs';
 import { demoPools } from './demo-pools.mjs';
 import { LoadGenerator } from './load-generator.mjs';
 
 const usage = `usage: pooltoy demo [--port N] [--host H] [--chaos] [--seconds N]
   --port N      the observer's port (default 7070; 0 picks a free one)
   --host H      the address it binds (default 127.0.0.1)
-  --chaos       kill a random worker every 2.5 s, to watch supervision replace it
+  --chaos       every 2.5 s kill a random worker, or end one of the demo's database backends, to watch
+                supervision replace it
   --seconds N   stop after N seconds (default: run until Ctrl-C)`;
 
 /** Parse the command line; throws a message meant for the user. */
@@ -74,6 +76,27 @@ function watchForStop(seconds) {
   return { requested, cancel };
 }
 
+/** The observer, or undefined after one clear line when the port is taken (no stack: the fix is a flag). */
+async function serveDemoObserver(toy, args, metrics, about) {
+  try {
+    return await serveObserver(toy, {
+      port: args.port,
+      host: args.host,
+      actions: true,
+      about,
+      ...(metrics && { metricsRegistry: metrics.registry }),
+    });
+  } catch (error) {
+    if (error?.code !== 'EADDRINUSE' && error?.code !== 'EACCES') throw error;
+    const why = error.code === 'EADDRINUSE' ? 'is taken' : 'is not allowed';
+    console.error(
+      `pooltoy demo: port ${args.port} on ${args.host} ${why}: pick another with --port N, or --port 0 for a free one`,
+    );
+    process.exitCode = 1;
+    return undefined;
+  }
+}
+
 /** Run the demo until Ctrl-C, SIGTERM or `--seconds`; resolves once everything it started has stopped. */
 export async function main(argv = process.argv.slice(2)) {
   let args;
@@ -86,7 +109,8 @@ export async function main(argv = process.argv.slice(2)) {
   }
   if (args.help) return console.log(usage);
 
-  const toy = await PoolToy.start({ pools: demoPools(), shutdownTimeoutMs: 2000 });
+  const database = await demoDatabase();
+  const toy = await PoolToy.start({ pools: demoPools(database), shutdownTimeoutMs: 2000 });
   const stopWatch = watchForStop(args.seconds);
   let metrics;
   let observer;
@@ -94,16 +118,14 @@ export async function main(argv = process.argv.slice(2)) {
   let chaos;
   try {
     metrics = await maybeCollectMetrics(toy);
-    observer = await serveObserver(toy, {
-      port: args.port,
-      host: args.host,
-      actions: true,
-      ...(metrics && { metricsRegistry: metrics.registry }),
-    });
+    observer = await serveDemoObserver(toy, args, metrics, `db pool: ${database.description}`);
+    if (observer === undefined) return;
     load = new LoadGenerator(toy).start();
-    chaos = args.chaos ? new Chaos(toy).start() : undefined;
+    chaos = args.chaos ? await new Chaos(toy, { database }).start() : undefined;
+    console.log(`pooltoy demo: open the observer at ${observer.pageUrl} in a browser`);
     console.log(`pooltoy demo: pools ${toy.pools().join(', ')} under load${args.chaos ? ', with chaos' : ''}`);
-    console.log(`pooltoy demo: observer at ${observer.pageUrl}`);
+    console.log(`pooltoy demo: db pool on ${database.description}`);
+    if (!args.chaos) console.log('pooltoy demo: add --chaos to watch killed workers and dropped connections replaced');
     console.log(
       metrics
         ? `pooltoy demo: metrics at ${observer.url}metrics`
@@ -115,7 +137,7 @@ export async function main(argv = process.argv.slice(2)) {
   } finally {
     // Clients first, so nothing new arrives; then the observer; then the tree, which stops every worker.
     stopWatch.cancel();
-    chaos?.stop();
+    await chaos?.stop();
     const loadStopped = load?.stop();
     await observer?.close();
     metrics?.stop();
@@ -125,10 +147,10 @@ export async function main(argv = process.argv.slice(2)) {
     if (load) {
       const failed = [...load.failed].map(([code, count]) => `${count} ${code}`).join(', ') || 'none';
       console.log(
-        `pooltoy demo: served ${load.served} requests; failed: ${failed}${chaos ? `; chaos killed ${chaos.kills}` : ''}`,
+        `pooltoy demo: served ${load.served} requests; failed: ${failed}${chaos ? `; chaos killed ${chaos.kills} workers, ended ${chaos.terminations} backends` : ''}`,
       );
     }
-    console.log(`pooltoy demo: stopped${killed.length > 0 ? ` (had to kill ${killed.join(', ')})` : ''}`);
+    if (observer) console.log(`pooltoy demo: stopped${killed.length > 0 ? ` (had to kill ${killed.join(', ')})` : ''}`);
   }
 }
 

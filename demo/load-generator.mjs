@@ -1,6 +1,8 @@
 // The demo's clients: a steady trickle of work on every pool, and now and then a burst bigger than the pool, so
 // the observer shows queueing, overflow workers starting, and their cooldown once the burst has passed.
 
+import { demoQuery } from './demo-database.mjs';
+
 const between = (low, high) => Math.floor(low + Math.random() * (high - low));
 
 /** What each pool's clients ask for: one call (a run, or a transaction) per request. */
@@ -12,7 +14,7 @@ const requestByPool = {
       { password: `secret-${between(0, 1e6)}`, iterations: between(20_000, 60_000) },
       { checkoutTimeoutMs: 3000 },
     ),
-  db: (pool) => pool.transaction((connection) => connection.query('select * from orders'), { checkoutTimeoutMs: 2000 }),
+  db: (pool) => pool.transaction((connection) => connection.query(demoQuery), { checkoutTimeoutMs: 2000 }),
 };
 
 /** Drives load on the demo's pools until stopped; counts what was served and what failed, by error code. */

@@ -1,64 +1,11 @@
 // The demo as a person runs it: a real `node demo/demo.mjs` child with its pools, load and observer. It must print
 // the observer's URL, serve three pools with workers there, and on SIGINT (or at --seconds) stop with exit code 0,
 // leaving no worker process behind.
-import { type ChildProcess, spawn } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { once } from 'node:events';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ToySnapshot } from '../src/observer/snapshot.js';
+import { killLeftoverDemos, processesMarked, startDemo } from './fixtures/demo-process.js';
 
-const demoPath = new URL('../demo/demo.mjs', import.meta.url);
-const children: ChildProcess[] = [];
-
-afterEach(() => {
-  // Only a failed test leaves one running.
-  for (const child of children.splice(0))
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-});
-
-/** Start the demo with a mark in its environment, which every process worker inherits. */
-function startDemo(args: string[]) {
-  const mark = randomUUID();
-  const child = spawn(process.execPath, [demoPath.pathname, '--port', '0', ...args], {
-    env: { ...process.env, POOLTOY_DEMO_TEST_MARK: mark },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  const output: string[] = [];
-  child.stderr!.on('data', (chunk) => output.push(String(chunk)));
-  const lines = createInterface({ input: child.stdout! });
-  lines.on('line', (line) => output.push(line));
-  // 'close', not 'exit': by then every line of its output has been read.
-  const exited = once(child, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
-  const observerUrl = new Promise<URL>((resolve, reject) => {
-    lines.on('line', (line) => {
-      const match = /observer at (http:\S+)/.exec(line);
-      if (match) resolve(new URL(match[1]!));
-    });
-    exited.then(() => reject(new Error(`the demo exited before printing its URL:\n${output.join('\n')}`)));
-  });
-  observerUrl.catch(() => {}); // a test that expects no URL does not await it
-  return { child, mark, output, exited, observerUrl };
-}
-
-/** Processes (Linux: /proc) whose environment carries `mark`: the demo's own workers, and nothing else. */
-function processesMarked(mark: string): number[] {
-  if (!existsSync('/proc')) return [];
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      if (readFileSync(`/proc/${entry}/environ`, 'latin1').includes(`POOLTOY_DEMO_TEST_MARK=${mark}`)) {
-        pids.push(Number(entry));
-      }
-    } catch {
-      // gone meanwhile, or not ours to read
-    }
-  }
-  return pids;
-}
+afterEach(killLeftoverDemos);
 
 function isAlive(pid: number): boolean {
   try {

@@ -1,7 +1,6 @@
 // The web observer of a real PoolToy tree (resource and thread pools) in a real browser: Debian's Chromium driven
 // by playwright-core (never a downloaded browser). Skips on a machine without Chromium, fails in CI (CI=true),
-// where .ci/run installs it. With POOLTOY_SCREENSHOT=path (npm run screenshot) it also drives some load and saves
-// a screenshot there.
+// where .ci/run installs it. The running demo's page, and the screenshot, are observer-demo-browser.test.ts's.
 import { EventEmitter } from 'node:events';
 import { existsSync } from 'node:fs';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
@@ -16,7 +15,6 @@ import { StandInTree } from './fixtures/stand-in-tree.js';
 const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const hasChromium = existsSync(chromiumPath);
 const isCi = process.env.CI === 'true';
-const screenshotPath = process.env.POOLTOY_SCREENSHOT;
 const chromiumFlags = [
   '--headless',
   '--no-sandbox',
@@ -239,40 +237,5 @@ describe.runIf(hasChromium)('the web observer in Chromium', { timeout: 60_000 },
         await clustered.close();
       }
     });
-  });
-
-  it.runIf(screenshotPath)('saves a screenshot of a tree under load', { timeout: 120_000 }, async () => {
-    const leases = new Map<string, Lease[]>();
-    let second = 0;
-    let pending = Promise.resolve();
-    // A person's picture, not an assertion: waves of load, out of phase per pool, and one crash to replace.
-    const step = async () => {
-      second += 1;
-      for (const [index, name] of ['db', 'cpu', 'reports'].entries()) {
-        const held = leases.get(name) ?? [];
-        leases.set(name, held);
-        const size = name === 'db' ? 4 : 2;
-        const target = Math.round((0.5 + 0.5 * Math.sin(second / 4 + index * 2)) * size);
-        while (held.length > target) held.shift()?.release();
-        while (held.length < target) {
-          const owner = request(index === 1 ? 'POST' : 'GET', `/${name}/${100 + second}`);
-          held.push(await toy.pool(name).checkout({ owner, checkoutTimeoutMs: 1000 }));
-        }
-      }
-      if (second === 20) toy.killWorker('cpu', workerIds('cpu')[0]!);
-    };
-    const load = setInterval(() => {
-      pending = pending.then(step).catch(() => {});
-    }, 1000);
-    try {
-      // The page samples once a second: thirty samples make a chart worth looking at.
-      await page.locator('canvas.chart[data-samples="30"]').first().waitFor({ timeout: 90_000 });
-      await page.locator('#tree .worker[data-state="busy"]').first().waitFor();
-      await page.screenshot({ path: screenshotPath!, fullPage: true });
-    } finally {
-      clearInterval(load);
-      await pending;
-      for (const held of leases.values()) for (const lease of held) lease.release();
-    }
   });
 });

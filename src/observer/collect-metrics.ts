@@ -98,7 +98,17 @@ export function collectMetrics(
       for (const pool of pools()) restarts.inc({ pool: pool.name }, pool.restarts);
     },
   });
-  metrics.push(checkouts, timeouts, rejections, starts, exits, wait, hold, restarts);
+  metrics.push(
+    checkouts,
+    timeouts,
+    rejections,
+    starts,
+    exits,
+    wait,
+    hold,
+    restarts,
+    ...workerUsageMetrics(pools, registers, prefix),
+  );
 
   // Which event moves which metric; the others move none.
   const recorders: Readonly<Record<string, (event: ToyEvent, labels: { pool: string }) => void>> = {
@@ -126,6 +136,43 @@ export function collectMetrics(
     unsubscribe();
     for (const metric of metrics) registry.removeSingleMetric((metric as unknown as { name: string }).name);
   };
+}
+
+/**
+ * Per-worker memory and CPU time from the snapshot's last sample (at most 2 s old); only live workers appear, so a
+ * churning pool's series come and go with its workers.
+ */
+function workerUsageMetrics(
+  pools: () => readonly PoolSnapshot[],
+  registers: ReturnType<typeof checkMetricsTarget>['registers'],
+  prefix: string,
+): PromClient.Metric[] {
+  const { Counter, Gauge } = loadPromClient('collectMetrics()');
+  const memory: PromClient.Gauge<'pool' | 'worker'> = new Gauge({
+    name: `${prefix}worker_memory_bytes`,
+    help: 'Resident memory of a process or command worker, heap used by a thread worker.',
+    labelNames: ['pool', 'worker'],
+    registers,
+    collect() {
+      memory.reset();
+      for (const pool of pools())
+        for (const worker of pool.workers)
+          if (worker.memoryBytes !== undefined) memory.set({ pool: pool.name, worker: worker.id }, worker.memoryBytes);
+    },
+  });
+  const cpu: PromClient.Counter<'pool' | 'worker'> = new Counter({
+    name: `${prefix}worker_cpu_seconds_total`,
+    help: 'CPU time (user + system) a worker has used since it started.',
+    labelNames: ['pool', 'worker'],
+    registers,
+    collect() {
+      cpu.reset();
+      for (const pool of pools())
+        for (const worker of pool.workers)
+          if (worker.cpuMs !== undefined) cpu.inc({ pool: pool.name, worker: worker.id }, worker.cpuMs / 1000);
+    },
+  });
+  return [memory, cpu];
 }
 
 /**

@@ -38,6 +38,8 @@ export interface ObserverOptions {
   readonly snapshotIntervalMs?: number;
   /** Time source for the live stream's timers. @default systemClock */
   readonly clock?: Clock;
+  /** One line the page shows under its title, e.g. which database a pool uses. @default none */
+  readonly about?: string;
 }
 
 /** ObserverOptions, checked and with every default filled in. */
@@ -49,6 +51,7 @@ export interface ObserverConfig {
   readonly allowedHosts: readonly string[];
   readonly snapshotIntervalMs: number;
   readonly clock: Clock;
+  readonly about: string | undefined;
 }
 
 const knownOptions = new Set([
@@ -59,6 +62,7 @@ const knownOptions = new Set([
   'allowedHosts',
   'snapshotIntervalMs',
   'clock',
+  'about',
 ]);
 
 function invalid(option: string, expected: string, got: unknown): InvalidArgumentError {
@@ -74,7 +78,7 @@ export function parseObserverOptions(options: ObserverOptions | undefined): Obse
     if (!knownOptions.has(key)) throw invalid(key, `one of ${[...knownOptions].join(', ')}`, key);
   }
   const { port = 0, host = '127.0.0.1', actions = false, metricsRegistry, allowedHosts = [] } = options;
-  const { snapshotIntervalMs = 500, clock = systemClock } = options;
+  const { snapshotIntervalMs = 500, clock = systemClock, about } = options;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw invalid('port', 'an integer from 0 to 65535', port);
   if (typeof host !== 'string' || host === '') throw invalid('host', 'a non-empty string', host);
   if (typeof actions !== 'boolean') throw invalid('actions', 'a boolean', actions);
@@ -97,5 +101,6 @@ export function parseObserverOptions(options: ObserverOptions | undefined): Obse
   if (typeof clock?.setTimer !== 'function' || typeof clock.now !== 'function') {
     throw invalid('clock', 'a Clock', clock);
   }
-  return { port, host, actions, metricsRegistry, allowedHosts, snapshotIntervalMs, clock };
+  if (about !== undefined && typeof about !== 'string') throw invalid('about', 'a string', about);
+  return { port, host, actions, metricsRegistry, allowedHosts, snapshotIntervalMs, clock, about };
 }

@@ -21,6 +21,10 @@ const assets: Readonly<Record<string, { readonly file: string; readonly contentT
   '/pool-chart.js': { file: 'pool-chart.js', contentType: 'text/javascript; charset=utf-8' },
   '/event-log.js': { file: 'event-log.js', contentType: 'text/javascript; charset=utf-8' },
   '/element.js': { file: 'element.js', contentType: 'text/javascript; charset=utf-8' },
+  '/usage-chart.js': { file: 'usage-chart.js', contentType: 'text/javascript; charset=utf-8' },
+  '/worker-history.js': { file: 'worker-history.js', contentType: 'text/javascript; charset=utf-8' },
+  '/worker-detail.js': { file: 'worker-detail.js', contentType: 'text/javascript; charset=utf-8' },
+  '/worker-detail.css': { file: 'worker-detail.css', contentType: 'text/css; charset=utf-8' },
 };
 
 /** The page's own policy: its scripts and styles only, talking only to the observer. */

@@ -170,6 +170,15 @@ describe('GET /api/events', () => {
     expect(busy.data.pools[0].workers.find((w: { id: string }) => w.id === workerId).lease.owner).toBe('GET /report');
   });
 
+  it('tells the page the line given as about, and refuses an about that is not a string', async () => {
+    const { observer } = await observe(undefined, { about: 'db pool: PostgreSQL postgres@127.0.0.1:5432/test' });
+    const hello = await feed(observer).next((frame) => frame.event === 'hello');
+    expect(hello.data).toEqual({ actions: false, about: 'db pool: PostgreSQL postgres@127.0.0.1:5432/test' });
+    await expect(serveObserver(new StandInTree({}), { about: 42 as unknown as string })).rejects.toMatchObject({
+      code: 'ERR_INVALID_ARGUMENT',
+    });
+  });
+
   it('replays recent events to a page that opens later', async () => {
     const { tree, observer } = await observe();
     tree.killWorker('db', 'db#1');

@@ -83,7 +83,7 @@ export async function serveObserver(tree: ObservedTree, options?: ObserverOption
   const stream = new EventStream(tree, {
     clock: config.clock,
     snapshotIntervalMs: config.snapshotIntervalMs,
-    hello: { actions: config.actions },
+    hello: { actions: config.actions, ...(config.about !== undefined && { about: config.about }) },
   });
   const ownMetrics = config.metricsRegistry ? undefined : await collectOwnMetrics(tree);
   const handler = new ObserverHandler(tree, guard, stream, page, config.metricsRegistry ?? ownMetrics?.registry);

@@ -14,15 +14,25 @@ export interface WorkerSnapshot {
   /** Checkouts served so far. */
   readonly uses: number;
   readonly ageMs: number;
-  /** Bytes, when the kind can tell (RSS for processes, heap for threads). */
+  /**
+   * Bytes, when the kind can tell: resident memory of a process or command worker (from the OS), heap used by a
+   * thread worker. Sampled at most every 2 s while snapshots are read, so up to one sample old.
+   */
   readonly memoryBytes?: number;
+  /** CPU time (user + system) the worker has used since it started, in ms; sampled with `memoryBytes`. */
+  readonly cpuMs?: number;
   /** Is this an overflow worker (started beyond `size`)? */
   readonly isOverflow: boolean;
   /**
    * Who holds the lease, when busy: `owner` described in one line, `sinceMs` how long ago the checkout was granted
    * (a duration at the snapshot's time, like `ageMs`; the observer shows the wall time as `time - sinceMs`).
    */
-  readonly lease?: { readonly owner: string; readonly sinceMs: number };
+  readonly lease?: {
+    readonly owner: string;
+    readonly sinceMs: number;
+    /** Where the checkout happened, with the pool's `leakDetection` on. */
+    readonly stack?: string;
+  };
 }
 
 /** A pool's status (docs/semantics.md), with the fields the observer charts. */
@@ -64,6 +74,11 @@ export interface PoolSnapshot {
   readonly workers: readonly WorkerSnapshot[];
   /** Times the pool supervisor restarted this pool's manager and workers. */
   readonly restarts: number;
+  /**
+   * Why workers are not starting, when they are not: `backoff` while a failed start waits to be retried (with
+   * growing delays), `failing` past `maxRestarts`, when checkouts that need a new worker fail fast.
+   */
+  readonly startTrouble?: 'backoff' | 'failing';
 }
 
 /** A supervisor node of the tree, for drawing. */

@@ -18,6 +18,7 @@ import type { PoolStatus } from './pool-status.js';
 import { beginStop, crash, fail, stopAll } from './pool-stop.js';
 import { pump } from './pump.js';
 import { workerStarted, workerStartFailed } from './worker-starts.js';
+import { maybeSampleUsage, usageOf } from './worker-usage.js';
 
 /** What the manager asks of the world: start and stop workers. Outcomes come back as method calls. */
 export interface WorkerHost<W> {
@@ -109,6 +110,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
   workers(): WorkerSnapshot[] {
     const now = this.#state.clock.now();
     const kind = this.#state.config.worker.kind;
+    maybeSampleUsage(this.#state);
     return [...this.#state.byId.values()].map((worker) => ({
       id: worker.id,
       state: worker.state,
@@ -118,10 +120,20 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
       uses: worker.uses,
       ageMs: worker.state === 'starting' ? 0 : now - worker.readyAt,
       isOverflow: worker.isOverflow,
+      ...usageOf(worker),
       ...(worker.lease && {
-        lease: { owner: describeOwner(worker.lease.owner), sinceMs: now - worker.lease.sinceMs },
+        lease: {
+          owner: describeOwner(worker.lease.owner),
+          sinceMs: now - worker.lease.sinceMs,
+          ...(worker.lease.stack !== undefined && { stack: worker.lease.stack }),
+        },
       }),
     }));
+  }
+
+  /** `failing` past `maxRestarts` (checkouts that need a start fail fast), `backoff` while a start waits to retry. */
+  startTrouble(): 'backoff' | 'failing' | undefined {
+    return this.#state.failingWith ? 'failing' : this.#state.backoffTimer ? 'backoff' : undefined;
   }
 
   /** The host started worker `workerId`. */

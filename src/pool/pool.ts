@@ -198,6 +198,7 @@ export class Pool<W = unknown> {
       status: Object.assign({}, this.status(), ...this.#statusSources.map((source) => source())),
       workers: this.workers(),
       restarts: Math.max(0, this.#restarts),
+      ...startTrouble(this.#current),
     };
   }
 
@@ -283,4 +284,9 @@ function checkKeys(operation: string, options: object, known: ReadonlySet<string
       throw new InvalidArgumentError(`${operation} option "${key}"`, `one of ${[...known].join(', ')}`, key);
     }
   }
+}
+
+function startTrouble<W>(manager: PoolManager<W>): Pick<PoolSnapshot, 'startTrouble'> {
+  const trouble = manager.startTrouble();
+  return trouble === undefined ? {} : { startTrouble: trouble };
 }

@@ -23,6 +23,8 @@ export function returnWorker<W>(s: PoolState<W>, worker: PooledWorker<W>): void 
     retire(s, worker, 'recycled');
     return;
   }
+  // No longer surplus once the pool is back within size: the tag says "started beyond size and still beyond it".
+  if (worker.isOverflow && s.live <= config.size) worker.isOverflow = false;
   if (!maybeHandToOldestWaiter(s, worker)) {
     if (s.waiting.size === 0 && s.live > config.size) {
       // Surplus: Poolboy dismisses whichever worker is checked in while over size; a cooldown avoids the churn.

@@ -13,6 +13,8 @@ export const Tag = {
   stop: 3,
   /** `[Tag.hello, workerId]`: the first message to a thread, which has no environment of its own to read it from. */
   hello: 4,
+  /** `[Tag.usage, id]`: answer `[Tag.result, id, { memoryBytes, cpuMs }]` (a thread: its heap and CPU time). */
+  usage: 5,
   /** `[Tag.ready]`: `init` finished; calls may come. */
   ready: 10,
   /** `[Tag.result, id, value]`. */
@@ -27,6 +29,7 @@ export type ParentMessage =
   | [tag: typeof Tag.call, id: number, payload: unknown]
   | [tag: typeof Tag.abort, id: number]
   | [tag: typeof Tag.memory, id: number]
+  | [tag: typeof Tag.usage, id: number]
   | [tag: typeof Tag.stop]
   | [tag: typeof Tag.hello, workerId: string];
 

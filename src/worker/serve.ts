@@ -130,6 +130,9 @@ export function serve<P = unknown, R = unknown>(handler: Handler<P, R>, options:
           channel.isThread ? getHeapStatistics().used_heap_size : process.memoryUsage.rss(),
         );
         return;
+      case Tag.usage:
+        answer(envelope[1] as number, false, usageHere(channel.isThread));
+        return;
       case Tag.stop:
         process.exit(0);
         return;
@@ -184,4 +187,19 @@ function isPromiseLike(value: unknown): value is PromiseLike<unknown> {
     (typeof value === 'object' || typeof value === 'function') &&
     typeof (value as PromiseLike<unknown>).then === 'function'
   );
+}
+
+/**
+ * Memory and CPU time as this worker sees them. A thread: its own heap, and its own CPU time where Node can tell
+ * (`process.threadCpuUsage`, Node 23.9+), else the time its event loop was busy. A process: its RSS and CPU time.
+ */
+function usageHere(isThread: boolean): { memoryBytes: number; cpuMs: number } {
+  if (!isThread) {
+    const { user, system } = process.cpuUsage();
+    return { memoryBytes: process.memoryUsage.rss(), cpuMs: (user + system) / 1000 };
+  }
+  const threadCpuUsage = (process as { threadCpuUsage?: () => { user: number; system: number } }).threadCpuUsage;
+  const cpu = threadCpuUsage?.call(process);
+  const cpuMs = cpu ? (cpu.user + cpu.system) / 1000 : performance.eventLoopUtilization().active;
+  return { memoryBytes: getHeapStatistics().used_heap_size, cpuMs };
 }

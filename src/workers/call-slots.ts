@@ -5,7 +5,14 @@ import { RunTimeoutError, WorkerExitError } from '../errors.js';
 import type { PoolConfig } from '../options.js';
 import { Child, type ExitListener } from '../supervisor/child.js';
 import { describeExit, type Exit, shutdownExit } from '../supervisor/exit.js';
-import type { CallableWorker, CallOptions, WorkerHandle, WorkerKind, WorkerStartContext } from './worker-kind.js';
+import type {
+  CallableWorker,
+  CallOptions,
+  WorkerHandle,
+  WorkerKind,
+  WorkerStartContext,
+  WorkerUsage,
+} from './worker-kind.js';
 
 // Kinds made here: a config parsed again (a pool tree rebuilt) must not put slots of slots on one worker.
 const slotKinds = new WeakSet<WorkerKind<CallableWorker>>();
@@ -187,6 +194,7 @@ class CallSlot extends Child implements WorkerHandle<CallableWorker> {
   readonly threadId?: number;
   readonly validate?: () => unknown;
   readonly memoryBytes?: () => number | undefined | Promise<number | undefined>;
+  readonly usage?: () => Promise<WorkerUsage | undefined>;
   readonly #shared: SharedWorker;
   readonly #handle: WorkerHandle<CallableWorker>;
   #callsInFlight = 0;
@@ -203,6 +211,7 @@ class CallSlot extends Child implements WorkerHandle<CallableWorker> {
     // Defined only when the real worker has them: the pool skips validation when `validate` is absent.
     if (handle.validate) this.validate = () => handle.validate!();
     if (handle.memoryBytes) this.memoryBytes = () => handle.memoryBytes!();
+    if (handle.usage) this.usage = () => handle.usage!();
     const real = handle.worker;
     this.worker = {
       id: workerId,

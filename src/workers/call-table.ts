@@ -73,11 +73,11 @@ export class CallTable {
     });
   }
 
-  /** Ask the worker for its memory use; resolves with what it answers. */
-  requestMemory(): Promise<unknown> {
+  /** Ask the worker for its memory use (`Tag.memory`) or usage (`Tag.usage`); resolves with what it answers. */
+  requestMemory(tag: typeof Tag.memory | typeof Tag.usage = Tag.memory): Promise<unknown> {
     const id = this.#nextId++;
     return new Promise((resolve, reject) => {
-      this.#send([Tag.memory, id]);
+      this.#send([tag, id]);
       this.#pending.set(id, { resolve, reject, timer: undefined, signal: undefined, onAbort: undefined });
     });
   }

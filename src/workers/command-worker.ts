@@ -6,6 +6,7 @@ import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, WorkerProtocolError } from '../errors.js';
 import { type ParentMessage, Tag, type WorkerMessage, workerIdVariable } from '../worker/protocol.js';
 import { checkKindOptions, checkStopTimeoutMs, checkStringArray } from './kind-options.js';
+import { readOsUsage } from './os-usage.js';
 import { hasProcessGroups, signalGroup } from './process-groups.js';
 import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
 import { WorkerConnection } from './worker-connection.js';
@@ -72,6 +73,7 @@ export function commandWorker<P = unknown, R = unknown>(
           },
           kill: () => signalGroup(child, 'SIGKILL'),
           memoryBytes: () => residentBytes(child.pid),
+          usage: () => readOsUsage(child.pid),
         },
       });
       const receiveLine = (line: string): void => {

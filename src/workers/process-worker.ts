@@ -10,6 +10,7 @@ import {
   checkStringArray,
   type WorkerModule,
 } from './kind-options.js';
+import { readOsUsage } from './os-usage.js';
 import { hasProcessGroups, signalGroup } from './process-groups.js';
 import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
 import { WorkerConnection } from './worker-connection.js';
@@ -86,6 +87,7 @@ export function processWorker<T = unknown>(
           send: (message) => child.send(message as Serializable),
           stop: () => signalGroup(child, 'SIGTERM'),
           kill: () => signalGroup(child, 'SIGKILL'),
+          usage: () => readOsUsage(child.pid),
         },
       });
       child.on('message', (message) => connection.receive(message));

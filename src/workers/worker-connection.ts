@@ -6,7 +6,7 @@ import { Child } from '../supervisor/child.js';
 import { crashedExit, type Exit, killedExit, normalExit, shutdownExit } from '../supervisor/exit.js';
 import { deserializeError, isWorkerMessage, Tag } from '../worker/protocol.js';
 import { CallTable, type SendMessage } from './call-table.js';
-import type { CallableWorker, CallOptions, WorkerHandle, WorkerStartContext } from './worker-kind.js';
+import type { CallableWorker, CallOptions, WorkerHandle, WorkerStartContext, WorkerUsage } from './worker-kind.js';
 
 /** How a kind reaches its worker: deliver envelopes, ask it to exit, end it. */
 export interface WorkerTransport {
@@ -17,6 +17,8 @@ export interface WorkerTransport {
   kill(): void;
   /** Memory in bytes measured from outside, for kinds whose worker cannot be asked (command workers). */
   memoryBytes?(): Promise<number | undefined>;
+  /** Memory and CPU time measured from outside (the OS); undefined where it cannot tell. */
+  usage?(): Promise<WorkerUsage | undefined>;
 }
 
 /** What a kind tells the connection about the worker it started. */
@@ -124,6 +126,22 @@ export class WorkerConnection extends Child implements WorkerHandle<CallableWork
         ? await this.#transport.memoryBytes()
         : await this.#calls.requestMemory();
       return typeof bytes === 'number' ? bytes : undefined;
+    } catch {
+      return undefined; // it died meanwhile: its exit says so, not this reading
+    }
+  }
+
+  /**
+   * Memory and CPU time: from the OS when the kind can read it (processes, commands), else asked of the worker
+   * (threads), which answers between calls. A kind whose worker cannot be asked (commands) has none without the OS.
+   */
+  async usage(): Promise<WorkerUsage | undefined> {
+    if (this.#state !== 'running') return undefined;
+    try {
+      const fromOutside = await this.#transport.usage?.();
+      if (fromOutside !== undefined || this.#transport.memoryBytes) return fromOutside;
+      const answer = (await this.#calls.requestMemory(Tag.usage)) as WorkerUsage | undefined;
+      return typeof answer === 'object' && answer !== null ? answer : undefined;
     } catch {
       return undefined; // it died meanwhile: its exit says so, not this reading
     }

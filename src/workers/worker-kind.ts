@@ -32,6 +32,16 @@ export interface WorkerHandle<W = unknown> extends ChildHandle {
   validate?(): unknown;
   /** Memory in bytes (RSS for a process, heap for a thread), read between calls for `maxMemoryMb`. */
   memoryBytes?(): number | undefined | Promise<number | undefined>;
+  /** Memory and CPU time now, for the observer and metrics (sampled at most every 2 s, only while watched). */
+  usage?(): Promise<WorkerUsage | undefined>;
+}
+
+/** A worker's resource use at one moment. */
+export interface WorkerUsage {
+  /** Bytes: resident memory of a process or command worker, heap used by a thread worker. */
+  readonly memoryBytes?: number;
+  /** CPU time (user + system) since the worker started, in ms. */
+  readonly cpuMs?: number;
 }
 
 /** A kind of worker: how to start one. The `worker` option of a pool. */

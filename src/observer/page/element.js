@@ -45,10 +45,76 @@ export function formatBytes(bytes) {
   return `${(bytes / 1024 ** 3).toFixed(2)} GB`;
 }
 
+// One formatter for the page: toLocaleTimeString builds a new one per call, which a busy log cannot afford.
+const clockFormat = new Intl.DateTimeFormat([], {
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  hour12: false,
+});
+
 /**
  * A wall-clock time of day: `14:03:27`.
  * @param {number} time ms since the epoch
  */
 export function formatClock(time) {
-  return new Date(time).toLocaleTimeString([], { hour12: false });
+  return clockFormat.format(time);
+}
+
+/** A child's identity across renders: the worker or tree node it draws. @param {Node} node */
+const keyOf = (node) =>
+  node instanceof Element
+    ? (node.getAttribute('data-worker-id') ?? node.getAttribute('data-node-id') ?? node.getAttribute('data-key'))
+    : null;
+
+/**
+ * Make `current` look like `next` while keeping its nodes: a button under the pointer stays the same button
+ * across renders (a replaced one loses the click), and a worker's card stays its own (matched by key, never
+ * reused for another worker). Nodes in `next` that are already in `current` (a canvas with history) are kept.
+ * @param {Element} current
+ * @param {Element} next
+ */
+export function morph(current, next) {
+  for (const { name } of [...current.attributes]) if (!next.hasAttribute(name)) current.removeAttribute(name);
+  for (const { name, value } of [...next.attributes]) {
+    if (current.getAttribute(name) === value) continue;
+    // Through the CSSOM: the page's policy forbids style attributes.
+    if (name === 'style')
+      /** @type {HTMLElement} */ (current).style.cssText = /** @type {HTMLElement} */ (next).style.cssText;
+    else current.setAttribute(name, value);
+  }
+  const wanted = [...next.childNodes];
+  const keyed = new Map();
+  for (const child of current.childNodes) {
+    const key = keyOf(child);
+    if (key !== null) keyed.set(key, child);
+  }
+  let cursor = current.firstChild;
+  for (const want of wanted) {
+    let have;
+    if (want.parentNode === current) have = want;
+    else {
+      const key = keyOf(want);
+      const candidate = key !== null ? keyed.get(key) : cursor;
+      if (candidate && keyOf(candidate) === key && candidate.nodeName === want.nodeName) have = candidate;
+    }
+    if (have === undefined) {
+      current.insertBefore(want, cursor);
+      continue;
+    }
+    if (have !== cursor) current.insertBefore(have, cursor);
+    else cursor = cursor.nextSibling;
+    if (have === want) continue;
+    if (have.nodeType === Node.TEXT_NODE) {
+      if (have.nodeValue !== want.nodeValue) have.nodeValue = want.nodeValue;
+    } else if (have instanceof Element && want instanceof Element) {
+      if (have.tagName === 'CANVAS') continue;
+      morph(have, want);
+    }
+  }
+  while (cursor) {
+    const next = cursor.nextSibling;
+    cursor.remove();
+    cursor = next;
+  }
 }

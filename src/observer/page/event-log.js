@@ -1,6 +1,6 @@
 // The scrolling event log: newest first, coloured by what happened, filterable, bounded so a busy tree cannot
 // grow the page without end.
-import { element, formatDuration } from './element.js';
+import { element, formatClock, formatDuration } from './element.js';
 
 /** Rows kept on the page. */
 const maxRows = 400;
@@ -40,7 +40,7 @@ export class EventLog {
   add(events) {
     const rows = events.map((event) => {
       const time = new Date(event.time);
-      const clock = `${time.toLocaleTimeString([], { hour12: false })}.${String(time.getMilliseconds()).padStart(3, '0')}`;
+      const clock = `${formatClock(event.time)}.${String(time.getMilliseconds()).padStart(3, '0')}`;
       const wait = typeof event.waitMs === 'number' ? `waited ${formatDuration(event.waitMs)}` : undefined;
       const held = typeof event.heldMs === 'number' ? `held ${formatDuration(event.heldMs)}` : undefined;
       const notes = [event.detail, wait, held].filter(Boolean).join(' · ');

@@ -4,6 +4,8 @@ import { element } from './element.js';
 import { EventLog } from './event-log.js';
 import { PoolPanel } from './pool-panel.js';
 import { renderTree, workerCard } from './tree-view.js';
+import { WorkerDetail } from './worker-detail.js';
+import { WorkerHistory } from './worker-history.js';
 
 /**
  * The action token arrives in the URL's fragment (`#token=…`), which browsers never send to a server or in a
@@ -20,7 +22,9 @@ function readToken() {
 
 const token = readToken();
 const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const pools = new PoolPanel(byId('pools'));
+const workerHistory = new WorkerHistory();
+const pools = new PoolPanel(byId('pools'), (pool) => workerHistory.poolUsage(pool));
+const detail = new WorkerDetail(byId('worker-detail'), workerHistory);
 const log = new EventLog(
   /** @type {HTMLOListElement} */ (byId('log')),
   /** @type {HTMLInputElement} */ (byId('log-filter')),
@@ -35,14 +39,26 @@ function showNotice(text, tone = 'info') {
   notice.hidden = !text;
 }
 
+let renderTimer;
+
+/** Draw at most every 100 ms: a busy tree sends snapshots and events faster than a page needs to redraw. */
+function scheduleRender() {
+  if (renderTimer !== undefined) return;
+  renderTimer = setTimeout(() => {
+    renderTimer = undefined;
+    render();
+  }, 100);
+}
+
 function render() {
   if (!latest) return;
-  const options = { actions };
+  const options = { actions, cpuPercentOf: (workerId) => workerHistory.cpuPercent(workerId) };
   const placed = renderTree(byId('tree'), latest, options);
   pools.update(latest, (worker, pool) => workerCard(worker, pool, latest.time, options), placed);
   const workers = latest.pools.flatMap((pool) => pool.workers);
   const busy = workers.filter((worker) => worker.state === 'busy').length;
   const waiting = latest.pools.reduce((sum, pool) => sum + pool.status.waiting, 0);
+  detail.render(latest);
   byId('summary').replaceChildren(
     element('span', {}, `${latest.pools.length} pools`),
     element('span', {}, `${workers.length} workers`),
@@ -64,6 +80,9 @@ function connect() {
     connection.textContent = 'reconnecting…';
   });
   feed.addEventListener('hello', (message) => {
+    const about = JSON.parse(message.data).about;
+    byId('about').textContent = about ?? '';
+    byId('about').hidden = !about;
     actions = JSON.parse(message.data).actions === true && token !== undefined;
     pools.setActions(actions);
     if (JSON.parse(message.data).actions && !token) {
@@ -73,7 +92,8 @@ function connect() {
   });
   feed.addEventListener('snapshot', (message) => {
     latest = JSON.parse(message.data);
-    render();
+    workerHistory.noteSnapshot(latest);
+    scheduleRender();
   });
   feed.addEventListener('events', (message) => {
     const events = JSON.parse(message.data);
@@ -81,7 +101,9 @@ function connect() {
       if (event.type === 'checkout:granted' && typeof event.waitMs === 'number')
         pools.noteWait(event.pool, event.waitMs);
     }
+    workerHistory.noteEvents(events);
     log.add(events);
+    if (detail.workerId !== undefined) scheduleRender();
   });
 }
 
@@ -106,8 +128,19 @@ async function act(button) {
 }
 
 document.addEventListener('click', (event) => {
-  const button = /** @type {HTMLElement | null} */ (event.target)?.closest?.('button[data-action]');
-  if (button) act(/** @type {HTMLElement} */ (button));
+  const target = /** @type {HTMLElement | null} */ (event.target);
+  const button = target?.closest?.('button[data-action]');
+  if (button) return act(/** @type {HTMLElement} */ (button));
+  if (target?.closest?.('[data-close-detail]')) return detail.close();
+  const card = /** @type {HTMLElement | null} */ (target?.closest?.('.worker[data-worker-id]'));
+  if (card?.dataset.pool && card.dataset.workerId) detail.open(card.dataset.pool, card.dataset.workerId, latest);
+});
+
+document.addEventListener('keydown', (event) => {
+  if (event.key === 'Escape') return detail.close();
+  const card = /** @type {HTMLElement | null} */ (event.target)?.closest?.('.worker[data-worker-id]');
+  if (event.key === 'Enter' && card?.dataset.pool && card.dataset.workerId)
+    detail.open(card.dataset.pool, card.dataset.workerId, latest);
 });
 
 setInterval(() => pools.sample(), 1000);

@@ -1,21 +1,34 @@
 // One card per pool: its state, live gauges, the time chart, and its stop/start buttons. Cards persist between
 // snapshots (their canvases keep history); a pool that vanished stays as "stopped" so it can be started again.
-import { element, formatDuration } from './element.js';
+import { element, formatDuration, morph } from './element.js';
 import { chartSeconds, drawPoolChart, series } from './pool-chart.js';
+import { drawUsageChart } from './usage-chart.js';
 
 /** @typedef {import('./pool-chart.js').Sample} Sample */
 
+/** What a pool's start-trouble tag means (the legend says the same). */
+const troubleText = {
+  backoff: 'worker starts failed: the pool retries with growing delays',
+  failing: 'starts failed past maxRestarts: checkouts that need a new worker fail fast until one starts',
+};
+
 export class PoolPanel {
   /** @type {HTMLElement} */ #container;
-  /** @type {Map<string, { card: HTMLElement, canvas: HTMLCanvasElement, samples: Sample[], pool: any, isStopped: boolean }>} */
+  /** @type {Map<string, { card: HTMLElement, canvas: HTMLCanvasElement, usageCanvas: HTMLCanvasElement, samples: Sample[], usage: any[], pool: any, isStopped: boolean }>} */
   #cards = new Map();
   /** Worst checkout wait per pool since the last sample. @type {Map<string, number>} */
   #waits = new Map();
   #actions = false;
+  /** A pool's summed memory and CPU now. @type {(pool: any) => { memoryBytes?: number, cpuPercent?: number }} */
+  #usageOf;
 
-  /** @param {HTMLElement} container */
-  constructor(container) {
+  /**
+   * @param {HTMLElement} container
+   * @param {(pool: any) => { memoryBytes?: number, cpuPercent?: number }} usageOf
+   */
+  constructor(container, usageOf) {
     this.#container = container;
+    this.#usageOf = usageOf;
   }
 
   /** @param {boolean} actions whether to draw stop/start buttons */
@@ -77,16 +90,27 @@ export class PoolPanel {
       if (entry.samples.length > chartSeconds) entry.samples.shift();
       drawPoolChart(entry.canvas, entry.samples);
       entry.canvas.dataset.samples = String(entry.samples.length);
+      entry.usage.push(entry.isStopped ? { memoryBytes: undefined, cpuPercent: undefined } : this.#usageOf(entry.pool));
+      if (entry.usage.length > chartSeconds) entry.usage.shift();
+      drawUsageChart(entry.usageCanvas, entry.usage);
+      entry.usageCanvas.dataset.readings = String(entry.usage.filter((each) => each.memoryBytes !== undefined).length);
     }
   }
 
   /** @param {string} name */
   #create(name) {
     const canvas = /** @type {HTMLCanvasElement} */ (
-      element('canvas', { class: 'chart', 'aria-label': `${name} over time` })
+      element('canvas', { class: 'chart', 'data-key': 'chart', 'aria-label': `${name} over time` })
+    );
+    const usageCanvas = /** @type {HTMLCanvasElement} */ (
+      element('canvas', {
+        class: 'chart usage-chart',
+        'data-key': 'usage',
+        'aria-label': `${name} memory and CPU over time`,
+      })
     );
     const card = element('article', { class: 'pool', 'data-pool': name });
-    const entry = { card, canvas, samples: [], pool: undefined, isStopped: false };
+    const entry = { card, canvas, usageCanvas, samples: [], usage: [], pool: undefined, isStopped: false };
     this.#cards.set(name, entry);
     const cards = [...this.#cards.keys()].sort();
     const next = cards[cards.indexOf(name) + 1];
@@ -95,7 +119,7 @@ export class PoolPanel {
   }
 
   /**
-   * @param {{ card: HTMLElement, canvas: HTMLCanvasElement, pool: any, isStopped: boolean }} entry
+   * @param {{ card: HTMLElement, canvas: HTMLCanvasElement, usageCanvas: HTMLCanvasElement, pool: any, isStopped: boolean }} entry
    * @param {HTMLElement[]} extraWorkers
    */
   #fill(entry, extraWorkers) {
@@ -149,30 +173,48 @@ export class PoolPanel {
           gauge('overflow', 'overflow', status.overflow, Number.isFinite(maxOverflow) ? maxOverflow : capacity),
           gauge('waiting', 'waiting', status.waiting, Math.max(capacity, status.waiting)),
         ];
-    card.replaceChildren(
+    const fresh = element('article', { class: 'pool', 'data-pool': pool.name, 'data-pool-state': state });
+    fresh.append(
       element(
         'header',
         {},
         element('h3', {}, pool.name),
         element('span', { class: 'pool-state', 'data-pool-state': state }, state),
+        !isStopped &&
+          pool.startTrouble &&
+          element(
+            'span',
+            { class: 'pool-tag', 'data-trouble': pool.startTrouble, title: troubleText[pool.startTrouble] },
+            pool.startTrouble,
+          ),
         button,
       ),
       element('p', { class: 'pool-kind' }, `${pool.kind} workers${sizeText}${restarts}`),
       ...gauges,
-      entry.canvas,
+      // The canvases keep their history: placeholders once they are in the card (morph keeps the real ones).
+      entry.canvas.parentNode === card ? element('canvas', { 'data-key': 'chart' }) : entry.canvas,
       legend,
+      entry.usageCanvas.parentNode === card ? element('canvas', { 'data-key': 'usage' }) : entry.usageCanvas,
+      element(
+        'ul',
+        { class: 'chart-legend usage-legend' },
+        element('li', { 'data-series': 'memory' }, 'memory (left scale)'),
+        element('li', { 'data-series': 'cpu' }, 'CPU, % of a core (right)'),
+      ),
     );
     const cluster = !isStopped && status.cluster;
     if (cluster) {
       const reach = cluster.isRedisReachable ? '' : ' · Redis unreachable';
       const text = `cluster limit ${cluster.key}: ${cluster.heldInCluster}/${cluster.limit} held (${cluster.heldHere} here) · ${cluster.waitingInCluster} waiting${reach}`;
-      card
+      fresh
         .querySelector('.pool-kind')
         ?.after(element('p', { class: 'pool-cluster', 'data-reachable': String(cluster.isRedisReachable) }, text));
     }
-    if (extraWorkers.length > 0) card.append(element('div', { class: 'extra-workers' }, ...extraWorkers));
-    card.title = isStopped
+    if (extraWorkers.length > 0) fresh.append(element('div', { class: 'extra-workers' }, ...extraWorkers));
+    fresh.title = isStopped
       ? `${pool.name} was stopped`
       : `${pool.name}: oldest worker up ${formatDuration(Math.max(0, ...pool.workers.map((w) => w.ageMs)))}`;
+    // Morphed, not replaced: the stop button under the pointer must survive the next snapshot.
+    morph(card, fresh);
   }
 }

@@ -1,10 +1,10 @@
 // Draws the supervision tree as nested lists joined by lines (CSS draws the connectors); a leaf that is a worker
 // becomes a card coloured by its state, with everything a person asks about a worker.
-import { element, formatBytes, formatClock, formatDuration } from './element.js';
+import { element, formatBytes, formatClock, formatDuration, morph } from './element.js';
 
 /**
  * @typedef {{ id: string, strategy?: string, type?: string, children?: TreeNode[] }} TreeNode
- * @typedef {{ actions: boolean }} TreeOptions
+ * @typedef {{ actions: boolean, cpuPercentOf?: (workerId: string) => number | undefined }} TreeOptions
  */
 
 /**
@@ -15,13 +15,27 @@ import { element, formatBytes, formatClock, formatDuration } from './element.js'
  * @param {TreeOptions} options
  */
 export function workerCard(worker, poolName, time, options) {
+  const cpuPercent = options.cpuPercentOf?.(worker.id);
   const facts = [
     worker.pid !== undefined ? `pid ${worker.pid}` : undefined,
     worker.threadId !== undefined ? `thread ${worker.threadId}` : undefined,
     `${worker.uses} ${worker.uses === 1 ? 'use' : 'uses'}`,
     `up ${formatDuration(worker.ageMs)}`,
-    worker.memoryBytes !== undefined ? formatBytes(worker.memoryBytes) : undefined,
-  ].filter(Boolean);
+    worker.memoryBytes !== undefined &&
+      element(
+        'span',
+        { class: 'memory', title: worker.kind === 'thread' ? 'heap used by the thread' : 'resident memory' },
+        formatBytes(worker.memoryBytes),
+      ),
+    cpuPercent !== undefined &&
+      element(
+        'span',
+        { class: 'cpu', title: `CPU time ${formatDuration(worker.cpuMs)}` },
+        `cpu ${Math.round(cpuPercent)}%`,
+      ),
+  ]
+    .filter(Boolean)
+    .flatMap((fact, index) => (index === 0 ? [fact] : [' · ', fact]));
   const since = worker.lease && formatClock(time - worker.lease.sinceMs);
   const lease = worker.lease && [
     element(
@@ -48,16 +62,24 @@ export function workerCard(worker, poolName, time, options) {
     );
   return element(
     'article',
-    { class: 'worker', 'data-worker-id': worker.id, 'data-pool': poolName, 'data-state': worker.state },
+    {
+      class: 'worker',
+      'data-worker-id': worker.id,
+      'data-pool': poolName,
+      'data-state': worker.state,
+      tabindex: 0,
+      title: `${worker.id}: click for its detail`,
+    },
     element(
       'header',
       {},
       element('span', { class: 'state' }, worker.state),
       element('span', { class: 'worker-id' }, worker.id),
-      worker.isOverflow && element('span', { class: 'tag', title: 'started beyond size' }, 'overflow'),
+      worker.isOverflow &&
+        element('span', { class: 'tag', title: 'started beyond size; goes after its cooldown' }, 'overflow'),
       kill,
     ),
-    element('p', { class: 'facts' }, facts.join(' · ')),
+    element('p', { class: 'facts' }, ...facts),
     ...(lease || []),
   );
 }
@@ -79,6 +101,7 @@ export function renderTree(container, snapshot, options) {
     for (const worker of pool.workers) workers.set(worker.id, { worker, pool: pool.name });
   }
   const placed = new Set();
+  const tree = withUnlistedWorkers(snapshot.tree, pools);
 
   /** @param {TreeNode} node */
   const renderNode = (node) => {
@@ -109,6 +132,27 @@ export function renderTree(container, snapshot, options) {
     return element('div', { class: 'branch' }, label, list);
   };
 
-  container.replaceChildren(element('div', { class: 'root' }, renderNode(snapshot.tree)));
+  const root = element('div', { class: 'root' }, renderNode(tree));
+  // Morphed, not replaced: snapshots come several times a second, and a replaced button loses a click.
+  if (container.firstElementChild?.classList.contains('root')) morph(container.firstElementChild, root);
+  else container.replaceChildren(root);
   return placed;
+}
+
+/**
+ * The tree with each pool's starting and stopping workers added under its worker supervisor: a worker joins the
+ * supervisor only once started, and leaves it as it stops, but the manager tracks it throughout.
+ * @param {TreeNode} node
+ * @param {Map<string, any>} pools
+ * @returns {TreeNode}
+ */
+function withUnlistedWorkers(node, pools, pool) {
+  if (!node.children) return node;
+  const children = node.children.map((child) => withUnlistedWorkers(child, pools, pools.get(node.id)));
+  if (!pool || node.id !== 'workers') return { ...node, children };
+  const listed = new Set(children.map((child) => child.id));
+  const unlisted = pool.workers
+    .filter((worker) => !listed.has(worker.id))
+    .map((worker) => ({ id: worker.id, type: 'worker' }));
+  return { ...node, children: [...children, ...unlisted] };
 }
