@@ -475,3 +475,16 @@ export class UnsendablePayloadError extends PoolToyError {
     this.workerId = workerId;
   }
 }
+
+/** A client of `pooltoy/pg` was used or released after its `release()`: its connection may serve someone else now. */
+export class ClientReleasedError extends PoolToyError {
+  readonly workerId: string;
+
+  constructor(workerId: string, operation: string) {
+    super(
+      'ERR_PG_CLIENT_RELEASED',
+      `${operation} on a client already released to the pool (connection "${workerId}"): expected a client from connect() not yet released`,
+    );
+    this.workerId = workerId;
+  }
+}

@@ -25,6 +25,8 @@ export interface WorkerHandle<W = unknown> extends ChildHandle {
   readonly pid?: number;
   /** The thread id, for thread workers. */
   readonly threadId?: number;
+  /** The server process serving this connection, for database connections (`pooltoy/pg`: PostgreSQL's backend pid). */
+  readonly backendPid?: number;
   /** Is the worker fit to be handed out? Runs on checkout when defined; false or a throw means replace it. */
   validate?(): boolean | Promise<boolean>;
   /** Memory in bytes (RSS for a process, heap for a thread), read between calls for `maxMemoryMb`. */

@@ -1,0 +1,60 @@
+// What `pgPool.connect()` hands out: the pg.Client itself, seen through a proxy that adds `release(err?)` as pg.Pool
+// does. The proxy, not the client, holds the lease: a client dropped without `release()` lets the lease be collected
+// (so `leakDetection` can reclaim it), and a released proxy refuses queries, so stale code never reaches a connection
+// that serves someone else now.
+import type pg from 'pg';
+import { ClientReleasedError } from '../errors.js';
+import type { CheckoutOptions } from '../pool/pool.js';
+
+/** A checked-out connection as the pg pool holds it: a PoolToy `Lease`, or a cluster-limited one. */
+export interface PgLease {
+  readonly worker: pg.Client;
+  readonly workerId: string;
+  readonly isActive: boolean;
+  readonly signal: AbortSignal;
+  release(options?: { discard?: boolean }): void;
+}
+
+/** Where a pg pool checks connections out from: a PoolToy `Pool`, or a `ClusterLimitedPool` (`pooltoy/cluster`). */
+export interface PgLeaseSource {
+  checkout(options?: CheckoutOptions): Promise<PgLease>;
+}
+
+/** A client from `connect()`: a `pg.Client` with `release`. */
+export type PgPoolClient = pg.Client & {
+  /** Give the connection back; an error (or `true`) closes it instead, as with pg.Pool. Throws if called twice. */
+  release(error?: Error | boolean): void;
+  /** Aborts when the pool takes the connection back (it died, its owner ended, its lease expired, the pool stopped). */
+  readonly signal: AbortSignal;
+};
+
+/** Wrap `lease`'s client; `checkin(lease, error)` runs once, on the first `release()`. */
+export function pgPoolClient(lease: PgLease, checkin: (lease: PgLease, error: unknown) => void): PgPoolClient {
+  const client = lease.worker;
+  const { workerId } = lease;
+  let held: PgLease | undefined = lease;
+  const bound = new Map<PropertyKey, unknown>();
+  const release = (error?: Error | boolean) => {
+    if (held === undefined) throw new ClientReleasedError(workerId, 'release()');
+    const leased = held;
+    held = undefined;
+    checkin(leased, error);
+  };
+  const refused = () => Promise.reject(new ClientReleasedError(workerId, 'query()'));
+  return new Proxy(client, {
+    get(target, property) {
+      if (property === 'release') return release;
+      if (property === 'signal') return lease.signal;
+      if (held === undefined && property === 'query') return refused;
+      const value = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      // Methods run on the client itself (pg reads and writes its own fields), bound once per client handed out.
+      let method = bound.get(property);
+      if (method === undefined) {
+        method = value.bind(target);
+        bound.set(property, method);
+      }
+      return method;
+    },
+  }) as PgPoolClient;
+}
