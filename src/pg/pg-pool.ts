@@ -181,7 +181,8 @@ export class PgPool extends EventEmitter {
   #checkout(options: CheckoutOptions | undefined): Promise<PgLease> {
     if (this.#ending !== undefined) return Promise.reject(new PoolStoppedError(this.#pool?.name ?? 'pg'));
     const source = this.#source;
-    const leased = source !== undefined ? source.checkout(options) : this.#start().then(() => this.#checkout(options));
+    const leased =
+      source !== undefined ? source.checkout(options) : this.#start().then(() => this.#source!.checkout(options));
     return this.listenerCount('acquire') === 0 ? leased : leased.then((lease) => this.#acquired(lease));
   }
 
