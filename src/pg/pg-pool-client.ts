@@ -24,6 +24,8 @@ export interface PgLeaseSource {
 export type PgPoolClient = pg.Client & {
   /** Give the connection back; an error (or `true`) closes it instead, as with pg.Pool. Throws if called twice. */
   release(error?: Error | boolean): void;
+  /** The PostgreSQL backend's pid (set by pg once connected; not in pg's type declarations). */
+  readonly processID: number;
   /** Aborts when the pool takes the connection back (it died, its owner ended, its lease expired, the pool stopped). */
   readonly signal: AbortSignal;
 };
