@@ -52,8 +52,10 @@ export class PgPool extends EventEmitter {
   }
 
   /** The pg API over a pool made with `pgPoolOptions` (a PoolToy tree's, or under a cluster limit); `end()` leaves it running. */
-  static of(pool: Pool<pg.Client> | ClusterLimitedPool<pg.Client>): PgPool {
-    const inner = 'semaphore' in pool ? pool.pool : pool;
+  static of(
+    pool: Pool<pg.Client> | Pool<unknown> | ClusterLimitedPool<pg.Client> | ClusterLimitedPool<unknown>,
+  ): PgPool {
+    const inner = ('semaphore' in pool ? pool.pool : pool) as Pool<pg.Client>;
     if (typeof inner?.checkout !== 'function' || inner.snapshot().kind !== 'pg') {
       throw new InvalidArgumentError('PgPool.of() pool', 'a pool made with pgPoolOptions()', pool);
     }
