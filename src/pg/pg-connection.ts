@@ -22,8 +22,12 @@ export class PgConnectionState {
     this.lastUsedAt = now;
   }
 
+  /** `PgPool` tells of its checkins (and marks its checkouts): hot connections then skip the pool's validation step. */
+  isToldOfCheckins = false;
+
   /** The connection came back: idle from now. Returns true if it must be retired instead of reused. */
   checkedIn(): boolean {
+    this.isToldOfCheckins = true;
     this.isLeased = false;
     this.lastUsedAt = this.handle.settings.clock.now();
     return this.isExpired;
@@ -49,7 +53,7 @@ export class PgConnection extends Child implements WorkerHandle<pg.Client> {
   readonly worker: pg.Client;
   readonly settings: PgConnectionSettings;
   readonly backendPid: number | undefined;
-  readonly validate: (() => boolean | Promise<boolean>) | undefined;
+  readonly #validateBound = () => this.#validate();
   readonly #state: PgConnectionState;
   #lifetimeTimer: Timer | undefined;
   #keepaliveTimer: Timer | undefined;
@@ -64,7 +68,6 @@ export class PgConnection extends Child implements WorkerHandle<pg.Client> {
     this.#state = new PgConnectionState(this, settings.clock.now());
     byClient.set(client, this.#state);
     byWorkerId.set(workerId, this.#state);
-    this.validate = () => this.#validate();
     const { maxLifetimeMs, clock } = settings;
     if (maxLifetimeMs !== Number.POSITIVE_INFINITY) {
       // HikariCP's rule: up to 2.5% shorter, at random, so connections opened together retire apart.
@@ -120,6 +123,18 @@ export class PgConnection extends Child implements WorkerHandle<pg.Client> {
     this.#isStopping = true;
     destroySocket(this.worker);
     this.#finish(killedExit());
+  }
+
+  /**
+   * Read by the pool at each checkout. Undefined (no check: the pool hands the connection over at once) for one
+   * `PgPool` checked in moments ago and not expired, since `PgPool` marks its own checkouts; else the check below.
+   */
+  get validate(): (() => boolean | Promise<boolean>) | undefined {
+    const state = this.#state;
+    if (!state.isToldOfCheckins || state.isExpired) return this.#validateBound;
+    const { validateQuery, validateAfterIdleMs, clock } = this.settings;
+    if (validateQuery !== false && clock.now() - state.lastUsedAt >= validateAfterIdleMs) return this.#validateBound;
+    return undefined;
   }
 
   /** On checkout: the connection is leased from now; it is checked only if idle longer than `validateAfterIdleMs`. */

@@ -115,7 +115,7 @@ export class PgPool extends EventEmitter {
       options = { signal, owner };
       query = rest;
     }
-    const lease = await this.#checkout(options);
+    const lease = this.#acquired(await this.#checkout(options));
     let result: pg.QueryResult;
     try {
       const running = lease.worker.query(query as pg.QueryConfig, values);
@@ -139,7 +139,7 @@ export class PgPool extends EventEmitter {
       this.connect().then((client) => options(undefined, client, client.release), options);
       return undefined;
     }
-    return this.#checkout(options).then((lease) => pgPoolClient(lease, this.#checkin));
+    return this.#checkout(options).then((lease) => pgPoolClient(this.#acquired(lease), this.#checkin));
   }
 
   /** BEGIN, `fn(client)`, COMMIT; on a throw ROLLBACK (or close the connection if that fails) and rethrow. */
@@ -185,11 +185,14 @@ export class PgPool extends EventEmitter {
     const source = this.#source;
     const leased =
       source !== undefined ? source.checkout(options) : this.#start().then(() => this.#source!.checkout(options));
-    return this.listenerCount('acquire') === 0 ? leased : leased.then((lease) => this.#acquired(lease));
+    return leased;
   }
 
+  /** A checkout came through: the connection is leased (its validation may have been skipped), and pg's 'acquire'. */
   #acquired(lease: PgLease): PgLease {
-    this.emit('acquire', lease.worker);
+    const state = pgConnectionState(lease.worker);
+    if (state !== undefined) state.isLeased = true;
+    if (this.listenerCount('acquire') > 0) this.emit('acquire', lease.worker);
     return lease;
   }
 
