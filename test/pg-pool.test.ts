@@ -2,7 +2,8 @@
 // with and without an error, transactions that commit, throw or are left open, resetQuery, the counts and events.
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { ClientReleasedError, InvalidArgumentError, PoolStoppedError } from '../src/errors.js';
+import { ManualClock } from '../src/clock.js';
+import { CheckoutTimeoutError, ClientReleasedError, InvalidArgumentError, PoolStoppedError } from '../src/errors.js';
 import { PgPool, type PgPoolConfig } from '../src/pg/index.js';
 import { applicationPrefix, describeWithPostgres, PostgresAdmin, postgresConfig } from './fixtures/local-postgres.js';
 import { nextPoolEvent } from './fixtures/next-pool-event.js';
@@ -208,6 +209,36 @@ describeWithPostgres('PgPool, the pg.Pool API', () => {
     expect(client).toBeInstanceOf(pg.Client);
     expect(reason).toBeInstanceOf(Error);
     expect((await pool.query('SELECT 2 AS two')).rows).toEqual([{ two: 2 }]);
+  });
+
+  it('names a connection pooltoy:<workerId> when no application_name is given', async () => {
+    const pool = new PgPool({ ...postgresConfig, max: 1 });
+    pools.push(pool);
+    const { rows } = await pool.query("SELECT current_setting('application_name') AS name");
+    expect(rows[0].name).toMatch(/^pooltoy:pg#\d+$/);
+  });
+
+  it('opens min connections at construction, before any query', async () => {
+    pgPool({ min: 2, max: 3, applicationName: () => `${prefix}-min` });
+    await admin.untilBackends(`${prefix}-min`, 2);
+  });
+
+  it('fails a query that waited connectionTimeoutMillis (5000 by default) with CheckoutTimeoutError', async () => {
+    const clock = new ManualClock();
+    const pool = pgPool({ max: 1, clock });
+    const held = await pool.connect();
+    const queued = nextPoolEvent(pool.pool!, 'checkout:queued');
+    const waiting = pool.query('SELECT 1');
+    await queued;
+    clock.advance(5000);
+    await expect(waiting).rejects.toBeInstanceOf(CheckoutTimeoutError);
+    held.release();
+  });
+
+  it('refuses a submittable (Cursor, QueryStream) in pool.query', async () => {
+    const pool = pgPool();
+    const submittable = { submit: () => {} } as unknown as string;
+    await expect(pool.query(submittable)).rejects.toBeInstanceOf(InvalidArgumentError);
   });
 
   it('refuses pg.Pool options it does not offer, with a typed error', () => {

@@ -5,6 +5,7 @@
 import type pg from 'pg';
 import { ClientReleasedError } from '../errors.js';
 import type { CheckoutOptions } from '../pool/pool.js';
+import { destroySocket } from './pg-connection.js';
 
 /** A checked-out connection as the pg pool holds it: a PoolToy `Lease`, or a cluster-limited one. */
 export interface PgLease {
@@ -59,4 +60,41 @@ export function pgPoolClient(lease: PgLease, checkin: (lease: PgLease, error: un
       return method;
     },
   }) as PgPoolClient;
+}
+
+/** Did PostgreSQL answer with an error (the connection is fine), rather than the connection failing? */
+export function isServerError(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    'severity' in error &&
+    typeof (error as { code?: unknown }).code === 'string'
+  );
+}
+
+/** Release `client` once, however many paths try (`fn` may have released it itself). */
+export function once(client: PgPoolClient): (error: unknown) => void {
+  let done = false;
+  return (error) => {
+    if (done) return;
+    done = true;
+    try {
+      client.release(error as Error | undefined);
+    } catch {
+      // `fn` released it already: nothing to give back.
+    }
+  };
+}
+
+/** Reject with `signal`'s reason when it aborts; the connection, mid-query, is closed rather than reused. */
+export function abortable<T>(running: Promise<T>, signal: AbortSignal, lease: PgLease): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => {
+      reject(signal.reason);
+      destroySocket(lease.worker);
+    };
+    signal.addEventListener('abort', onAbort, { once: true });
+    running.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

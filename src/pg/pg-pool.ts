@@ -1,3 +1,4 @@
+// Over 250 lines: pg.Pool's API is wide (query, connect, transaction, end, counts, events, callback forms) and is one class.
 // `PgPool`: the API pg.Pool users already write (`query`, `connect` → `release`, `end`, the counts, the events),
 // over a PoolToy pool of pg.Client connections, plus `transaction(fn)`. Every connection comes back clean: one in a
 // transaction is rolled back (closed if that fails), one that failed is closed, and `resetQuery` runs on checkin.
@@ -8,8 +9,16 @@ import { InvalidArgumentError, PoolStoppedError } from '../errors.js';
 import type { PoolOptions } from '../options.js';
 import { createPool } from '../pool/create-pool.js';
 import type { CheckoutOptions, Pool } from '../pool/pool.js';
-import { destroySocket, pgConnection, pgConnectionState } from './pg-connection.js';
-import { type PgLease, type PgLeaseSource, type PgPoolClient, pgPoolClient } from './pg-pool-client.js';
+import { pgConnection, pgConnectionState } from './pg-connection.js';
+import {
+  abortable,
+  isServerError,
+  once,
+  type PgLease,
+  type PgLeaseSource,
+  type PgPoolClient,
+  pgPoolClient,
+} from './pg-pool-client.js';
 import { type PgPoolConfig, parsePgPoolConfig } from './pg-settings.js';
 
 /** The PoolToy pool options of a pg pool: `PoolToy.start({ pools: { db: pgPoolOptions(config) } })`. */
@@ -114,6 +123,14 @@ export class PgPool extends EventEmitter {
       const { signal, owner, ...rest } = query;
       options = { signal, owner };
       query = rest;
+    }
+    if (typeof (query as { submit?: unknown }).submit === 'function') {
+      // A Cursor or QueryStream outlives the call: the connection cannot be checked in when the promise settles.
+      throw new InvalidArgumentError(
+        'pool.query() query',
+        'text or a query config (a submittable needs connect())',
+        query,
+      );
     }
     const lease = this.#acquired(await this.#checkout(options));
     let result: pg.QueryResult;
@@ -246,41 +263,4 @@ export class PgPool extends EventEmitter {
         () => lease.release({ discard: true }),
       );
   }
-}
-
-/** Did PostgreSQL answer with an error (the connection is fine), rather than the connection failing? */
-function isServerError(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    'severity' in error &&
-    typeof (error as { code?: unknown }).code === 'string'
-  );
-}
-
-/** Release `client` once, however many paths try (`fn` may have released it itself). */
-function once(client: PgPoolClient): (error: unknown) => void {
-  let done = false;
-  return (error) => {
-    if (done) return;
-    done = true;
-    try {
-      client.release(error as Error | undefined);
-    } catch {
-      // `fn` released it already: nothing to give back.
-    }
-  };
-}
-
-/** Reject with `signal`'s reason when it aborts; the connection, mid-query, is closed rather than reused. */
-function abortable<T>(running: Promise<T>, signal: AbortSignal, lease: PgLease): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => {
-      reject(signal.reason);
-      destroySocket(lease.worker);
-    };
-    signal.addEventListener('abort', onAbort, { once: true });
-    running.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }
