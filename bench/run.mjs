@@ -16,7 +16,10 @@ const suites = {
   recovery: './recovery.mjs',
   growth: './growth.mjs',
   memory: './memory.mjs',
+  pg: './pg-queries.mjs',
 };
+// Suites are also known by their letter in docs/benchmarks.md.
+const letters = { G: 'pg' };
 
 const args = process.argv.slice(2);
 if (!globalThis.gc) {
@@ -30,7 +33,9 @@ if (!globalThis.gc) {
 const isQuick = args.includes('--quick');
 const outIndex = args.indexOf('--out');
 const outFile = outIndex >= 0 ? args[outIndex + 1] : undefined;
-const named = args.filter((arg, index) => !arg.startsWith('--') && (outIndex < 0 || index !== outIndex + 1));
+const named = args
+  .filter((arg, index) => !arg.startsWith('--') && (outIndex < 0 || index !== outIndex + 1))
+  .map((name) => letters[name] ?? name);
 const unknown = named.filter((name) => !(name in suites));
 if (unknown.length > 0) {
   process.stderr.write(`unknown suite ${unknown.join(', ')}; expected some of: ${Object.keys(suites).join(', ')}\n`);
@@ -95,7 +100,7 @@ function gib(bytes) {
 }
 
 function anchorVersions() {
-  const names = ['generic-pool', 'tarn', 'piscina', 'tinypool', 'workerpool', 'poolifier'];
+  const names = ['generic-pool', 'tarn', 'piscina', 'tinypool', 'workerpool', 'poolifier', 'pg', 'postgres'];
   const require = createRequire(import.meta.url);
   return names
     .map((name) => {

@@ -529,6 +529,19 @@ export class UnsendableResultError extends PoolToyError<'ERR_WORKER_RESULT_UNSEN
   }
 }
 
+/** A client of `pooltoy/pg` was used or released after its `release()`: its connection may serve someone else now. */
+export class ClientReleasedError extends PoolToyError<'ERR_PG_CLIENT_RELEASED'> {
+  readonly workerId: string;
+
+  constructor(workerId: string, operation: string) {
+    super(
+      'ERR_PG_CLIENT_RELEASED',
+      `${operation} on a client already released to the pool (connection "${workerId}"): expected a client from connect() not yet released`,
+    );
+    this.workerId = workerId;
+  }
+}
+
 /**
  * Every error PoolToy throws or rejects with, as one union: a `switch` on `error.code` narrows it to the class,
  * with its fields (`case 'ERR_POOL_CHECKOUT_TIMEOUT': error.timeoutMs`). Check `error instanceof PoolToyError`
@@ -567,7 +580,8 @@ export type AnyPoolToyError =
   | PeerDependencyMissingError
   | UnsendablePayloadError
   | UnsendableResultError
-  | ClusterLimitConfigurationError;
+  | ClusterLimitConfigurationError
+  | ClientReleasedError;
 
 /** The `code` of every PoolToy error, as a union of string literals. */
 export type PoolToyErrorCode = AnyPoolToyError['code'];

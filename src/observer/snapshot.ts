@@ -11,6 +11,8 @@ export interface WorkerSnapshot {
   readonly kind: string;
   readonly pid?: number;
   readonly threadId?: number;
+  /** The database server's process for this connection (PostgreSQL's backend pid, `pooltoy/pg`). */
+  readonly backendPid?: number;
   /** Checkouts served so far. */
   readonly uses: number;
   readonly ageMs: number;

@@ -117,6 +117,7 @@ export class PoolManager<W = unknown> implements LeaseKeeper<W> {
       kind,
       ...(worker.handle?.pid !== undefined && { pid: worker.handle.pid }),
       ...(worker.handle?.threadId !== undefined && { threadId: worker.handle.threadId }),
+      ...(worker.handle?.backendPid !== undefined && { backendPid: worker.handle.backendPid }),
       uses: worker.uses,
       ageMs: worker.state === 'starting' ? 0 : now - worker.readyAt,
       isOverflow: worker.isOverflow,

@@ -25,6 +25,8 @@ export interface WorkerHandle<W = unknown> extends ChildHandle {
   readonly pid?: number;
   /** The thread id, for thread workers. */
   readonly threadId?: number;
+  /** The server process serving this connection, for database connections (`pooltoy/pg`: PostgreSQL's backend pid). */
+  readonly backendPid?: number;
   /**
    * Is the worker fit to be handed out? Runs on checkout when defined, under `validateTimeoutMs`; `false`, a throw
    * or a rejection means replace it, any other result (`true`, `undefined`, a query's result) means fit.

@@ -18,6 +18,7 @@ export function workerCard(worker, poolName, time, options) {
   const cpuPercent = options.cpuPercentOf?.(worker.id);
   const facts = [
     worker.pid !== undefined ? `pid ${worker.pid}` : undefined,
+    worker.backendPid !== undefined ? `backend pid ${worker.backendPid}` : undefined,
     worker.threadId !== undefined ? `thread ${worker.threadId}` : undefined,
     `${worker.uses} ${worker.uses === 1 ? 'use' : 'uses'}`,
     `up ${formatDuration(worker.ageMs)}`,
