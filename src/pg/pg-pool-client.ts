@@ -13,11 +13,13 @@ export interface PgLease {
   readonly workerId: string;
   readonly isActive: boolean;
   readonly signal: AbortSignal;
+  /** Check the connection in; `discard: true` closes it instead of returning it to the pool. */
   release(options?: { discard?: boolean }): void;
 }
 
 /** Where a pg pool checks connections out from: a PoolToy `Pool`, or a `ClusterLimitedPool` (`pooltoy/cluster`). */
 export interface PgLeaseSource {
+  /** Check a connection out, as `Pool#checkout` does. */
   checkout(options?: CheckoutOptions): Promise<PgLease>;
 }
 

@@ -29,7 +29,8 @@ export function pgPoolOptions(config?: PgPoolConfig): PoolOptions<pg.Client> {
 
 /** A query as `pg` takes it, optionally with what bounds its wait for a connection (`signal`, `owner`). */
 export type PgQuery = string | (pg.QueryConfig & { signal?: AbortSignal; owner?: CheckoutOptions['owner'] });
-type Callback<T> = (error: Error | undefined, result?: T) => void;
+/** A node-style callback, as `pg.Pool#query(text, values, callback)` takes. */
+export type PgQueryCallback<T> = (error: Error | undefined, result?: T) => void;
 // biome-ignore lint/suspicious/noExplicitAny: pg's own default row type, so ported code keeps its typing
 type AnyRow = any;
 
@@ -77,38 +78,47 @@ export class PgPool extends EventEmitter {
     return this.#pool;
   }
 
+  /** Connections open: idle plus checked out (pg.Pool's). */
   get totalCount(): number {
     const status = this.#pool?.status();
     return status ? status.idle + status.checkedOut : 0;
   }
 
+  /** Connections idle in the pool (pg.Pool's). */
   get idleCount(): number {
     return this.#pool?.status().idle ?? 0;
   }
 
+  /** Clients queued for a connection (pg.Pool's). */
   get waitingCount(): number {
     return this.#pool?.status().waiting ?? 0;
   }
 
+  /** `end()` has been called (pg.Pool's). */
   get ending(): boolean {
     return this.#ending !== undefined;
   }
 
+  /** `end()` has finished: every connection is closed (pg.Pool's). */
   get ended(): boolean {
     return this.#isEnded;
   }
 
   /** Run one query on a connection of the pool, as pg.Pool's `query` (promise, or callback as the last argument). */
   query<R extends pg.QueryResultRow = AnyRow>(query: PgQuery, values?: unknown[]): Promise<pg.QueryResult<R>>;
-  query<R extends pg.QueryResultRow = AnyRow>(query: PgQuery, callback: Callback<pg.QueryResult<R>>): void;
+  query<R extends pg.QueryResultRow = AnyRow>(query: PgQuery, callback: PgQueryCallback<pg.QueryResult<R>>): void;
   query<R extends pg.QueryResultRow = AnyRow>(
     query: PgQuery,
     values: unknown[] | undefined,
-    callback: Callback<pg.QueryResult<R>>,
+    callback: PgQueryCallback<pg.QueryResult<R>>,
   ): void;
-  query(query: PgQuery, values?: unknown, callback?: Callback<pg.QueryResult>): Promise<pg.QueryResult> | undefined {
+  query(
+    query: PgQuery,
+    values?: unknown,
+    callback?: PgQueryCallback<pg.QueryResult>,
+  ): Promise<pg.QueryResult> | undefined {
     if (typeof values === 'function') {
-      this.query(query, undefined, values as Callback<pg.QueryResult>);
+      this.query(query, undefined, values as PgQueryCallback<pg.QueryResult>);
       return undefined;
     }
     const result = this.#query(query, values as unknown[] | undefined);

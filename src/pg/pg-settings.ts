@@ -75,6 +75,7 @@ export interface PgPoolConfig extends pg.ClientConfig {
 export interface PgConnectionSettings {
   readonly Client: typeof pg.Client;
   readonly client: pg.ClientConfig;
+  /** Each connection's `application_name`, from its worker id. */
   readonly applicationName: (workerId: string) => string;
   readonly validateQuery: string | false;
   readonly validateTimeoutMs: number;
