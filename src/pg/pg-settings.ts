@@ -191,9 +191,6 @@ export function parsePgPoolConfig(config: PgPoolConfig = {}): {
   const pool: Record<string, unknown> = { size: min, maxOverflow: max - min, checkoutTimeoutMs, clock };
   if (name !== undefined) pool.name = name;
   pool.overflowTtlMs = idleTimeoutMs;
-  // A connection that dies after it connected (a backend terminated, a failover) is the server's doing, not a crash
-  // loop: it is replaced at once. Failed connects still back off and fail fast.
-  pool.minHealthyMs = 0;
   pool.maxUses = count('maxUses', Number.POSITIVE_INFINITY, 1);
   for (const key of POOL_KEYS) if (given[key] !== undefined) pool[key] = given[key];
   // A connect is bounded like pg.Pool's: by connectionTimeoutMillis, when given.
