@@ -35,7 +35,7 @@ export { SupervisorEventEmitter, type SupervisorEventMap } from './supervisor/su
 export type { PoolToyEventMap, PoolToyEventName } from './tree/pooltoy-events.js';
 export type { PoolOptionsByName, PoolToyOptions, PoolWorkers } from './tree/pooltoy-options.js';
 export { type CommandWorkerOptions, commandWorker } from './workers/command-worker.js';
-export type { WorkerModule } from './workers/kind-options.js';
+export type { StderrTarget, WorkerModule } from './workers/kind-options.js';
 export { type ProcessWorkerOptions, processWorker } from './workers/process-worker.js';
 export {
   type ResourceContext,

@@ -88,7 +88,7 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
 
   it('rejects the call of a python worker that exits 3 while its grandchild holds its stdout, replaces it, and stops in time', async () => {
     const marker = uniqueMarker('exit-3');
-    const pool = await createPool({ worker: commandWorker('python3', [treeWorker, marker]), size: 1 });
+    const pool = await createPool({ worker: commandWorker('python3', [treeWorker, marker], quiet), size: 1 });
     pools.push(pool);
     const [first] = pool.workers();
 
@@ -108,7 +108,7 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
     const marker = uniqueMarker('wrapper');
     // Not `exec python3`: sh stays the worker's process, python its child, and python's grandchild below.
     const script = 'python3 "$0" "$1" grandchild-at-start; exit $?';
-    const pool = await createPool({ worker: commandWorker('sh', ['-c', script, treeWorker, marker]), size: 1 });
+    const pool = await createPool({ worker: commandWorker('sh', ['-c', script, treeWorker, marker], quiet), size: 1 });
     pools.push(pool);
     const shell = pool.workers()[0]!.pid!;
     const tree = [shell, ...descendantPids(shell)];
@@ -121,7 +121,7 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
   });
 
   it('rejects a process worker whose module throws at import with a WorkerStartError that says why', async () => {
-    const error = await createPool({ worker: processWorker(fixture('throws-boom.mjs')), size: 1 }).catch(
+    const error = await createPool({ worker: processWorker(fixture('throws-boom.mjs'), quiet), size: 1 }).catch(
       (rejection: unknown) => rejection,
     );
     expect(error).toBeInstanceOf(WorkerStartError);
@@ -130,6 +130,9 @@ describe.skipIf(process.platform !== 'linux' || !hasPython)('a worker is its pro
     expect((error as Error).cause).toMatchObject({ exitCode: 1, stderr: expect.stringMatching(/Error: boom/) });
   });
 });
+
+// These workers write to stderr on purpose (a traceback, a grandchild's greeting): kept for the error, not printed.
+const quiet = { stderr: 'ignore' } as const;
 
 /** The process group and session of `pid`, from /proc/<pid>/stat. */
 function groupAndSession(pid: number): { group: number; session: number } {
@@ -157,9 +160,12 @@ describe.skipIf(process.platform !== 'linux')('the OS side of a worker', () => {
   it('quotes the last 2 KB of the stderr of a worker that died, from a line start', async () => {
     // Exits by itself (exitCode), not by process.exit(): Node drops the stderr still queued when exit() is called.
     const script = "for (let i = 0; i < 1000; i++) console.error('line ' + i); process.exitCode = 2";
-    const error = await createPool({ worker: commandWorker(process.execPath, ['-e', script]), size: 1 }).catch(
-      (rejection: unknown) => rejection,
-    );
+    const passedOn: Buffer[] = [];
+    const stderr = (chunk: Buffer) => passedOn.push(chunk);
+    const error = await createPool({
+      worker: commandWorker(process.execPath, ['-e', script], { stderr }),
+      size: 1,
+    }).catch((rejection: unknown) => rejection);
     const exit = (error as Error).cause as WorkerExitError;
     expect(exit).toBeInstanceOf(WorkerExitError);
     expect(exit.exitCode).toBe(2);
@@ -167,5 +173,7 @@ describe.skipIf(process.platform !== 'linux')('the OS side of a worker', () => {
     expect(exit.stderr).toMatch(/\nline 999$/);
     expect(Buffer.byteLength(exit.stderr!.slice(1))).toBeLessThanOrEqual(2048);
     expect(exit.message).toContain(exit.stderr);
+    // The stderr option's function got every chunk, in order, besides the tail kept for the error.
+    expect(Buffer.concat(passedOn).toString().trimEnd().split('\n')).toHaveLength(1000);
   });
 });

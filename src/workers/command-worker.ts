@@ -5,7 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { type Clock, systemClock } from '../clock.js';
 import { InvalidArgumentError, WorkerProtocolError } from '../errors.js';
 import { type ParentMessage, Tag, type WorkerMessage, workerIdVariable } from '../worker/protocol.js';
-import { checkKindOptions, checkStopTimeoutMs, checkStringArray } from './kind-options.js';
+import {
+  checkKindOptions,
+  checkStderrTarget,
+  checkStopTimeoutMs,
+  checkStringArray,
+  type StderrTarget,
+} from './kind-options.js';
 import { readOsUsage } from './os-usage.js';
 import { hasProcessGroups, signalGroup } from './process-groups.js';
 import { keepStderrTail, watchOsProcess } from './watch-os-process.js';
@@ -22,6 +28,12 @@ export interface CommandWorkerOptions {
   readonly stopTimeoutMs?: number;
   /** Where timers come from (tests inject a `ManualClock`). @default systemClock */
   readonly clock?: Clock;
+  /**
+   * Where the worker's stderr goes: `'inherit'` (this process' stderr, as it comes), `'ignore'`, or a function given
+   * each chunk (a logger). Its last 2 KB are kept either way for the `WorkerExitError` that reports a death.
+   * @default 'inherit'
+   */
+  readonly stderr?: StderrTarget;
 }
 
 // A line this long without a newline is not an answer in progress but a worker writing garbage without end.
@@ -41,9 +53,10 @@ export function commandWorker<P = unknown, R = unknown>(
     throw new InvalidArgumentError('commandWorker() command', 'the path or name of an executable', command);
   }
   const argv = checkStringArray('commandWorker', 'args', args) ?? [];
-  checkKindOptions('commandWorker', options, ['cwd', 'env', 'stopTimeoutMs', 'clock']);
+  checkKindOptions('commandWorker', options, ['cwd', 'env', 'stopTimeoutMs', 'clock', 'stderr']);
   const stopTimeoutMs = checkStopTimeoutMs('commandWorker', options.stopTimeoutMs);
   const clock = options.clock ?? systemClock;
+  const stderrTarget = checkStderrTarget('commandWorker', options.stderr);
 
   const kind: WorkerKind<CallableWorker> = {
     kind: 'command',
@@ -56,7 +69,7 @@ export function commandWorker<P = unknown, R = unknown>(
         detached: hasProcessGroups,
       });
       const { stdin, stdout } = child;
-      const stderr = keepStderrTail(child.stderr);
+      const stderr = keepStderrTail(child.stderr, stderrTarget);
       const connection = new WorkerConnection({
         context,
         clock,

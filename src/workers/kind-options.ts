@@ -57,3 +57,13 @@ export function checkOneOf<T extends string>(kind: string, option: string, value
   }
   return value as T;
 }
+
+/** Where a process or command worker's stderr goes, besides the tail kept for the error that reports its death. */
+export type StderrTarget = 'inherit' | 'ignore' | ((chunk: Buffer) => void);
+
+/** `stderr`: `'inherit'` (this process' stderr, as it comes), `'ignore'`, or a function given each chunk. */
+export function checkStderrTarget(kind: string, value: unknown): StderrTarget {
+  if (value === undefined) return 'inherit';
+  if (value === 'inherit' || value === 'ignore' || typeof value === 'function') return value as StderrTarget;
+  throw new InvalidArgumentError(`${kind}() option "stderr"`, '"inherit", "ignore" or a function of each chunk', value);
+}

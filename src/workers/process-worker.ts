@@ -6,8 +6,10 @@ import {
   checkKindOptions,
   checkModule,
   checkOneOf,
+  checkStderrTarget,
   checkStopTimeoutMs,
   checkStringArray,
+  type StderrTarget,
   type WorkerModule,
 } from './kind-options.js';
 import { readOsUsage } from './os-usage.js';
@@ -32,6 +34,12 @@ export interface ProcessWorkerOptions {
   readonly stopTimeoutMs?: number;
   /** Where timers come from (tests inject a `ManualClock`). @default systemClock */
   readonly clock?: Clock;
+  /**
+   * Where the worker's stderr goes: `'inherit'` (this process' stderr, as it comes), `'ignore'`, or a function given
+   * each chunk (a logger). Its last 2 KB are kept either way for the `WorkerExitError` that reports a death.
+   * @default 'inherit'
+   */
+  readonly stderr?: StderrTarget;
 }
 
 /**
@@ -52,6 +60,7 @@ export function processWorker<T = unknown>(
     'serialization',
     'stopTimeoutMs',
     'clock',
+    'stderr',
   ]);
   const args = checkStringArray('processWorker', 'args', options.args) ?? [];
   const execArgv = checkStringArray('processWorker', 'execArgv', options.execArgv);
@@ -61,6 +70,7 @@ export function processWorker<T = unknown>(
   ]);
   const stopTimeoutMs = checkStopTimeoutMs('processWorker', options.stopTimeoutMs);
   const clock = options.clock ?? systemClock;
+  const stderrTarget = checkStderrTarget('processWorker', options.stderr);
 
   const kind: WorkerKind<CallableWorker> = {
     kind: 'process',
@@ -75,7 +85,7 @@ export function processWorker<T = unknown>(
         // stderr passes through us, so that the error reporting its death can quote the end of it.
         stdio: ['inherit', 'inherit', 'pipe', 'ipc'],
       });
-      const stderr = keepStderrTail(child.stderr);
+      const stderr = keepStderrTail(child.stderr, stderrTarget);
       const connection = new WorkerConnection({
         context,
         clock,

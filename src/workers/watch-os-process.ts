@@ -4,6 +4,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { Readable } from 'node:stream';
 import type { Clock, Timer } from '../clock.js';
+import type { StderrTarget } from './kind-options.js';
 import { adoptGroup, releaseGroup, signalGroup } from './process-groups.js';
 import type { WorkerConnection } from './worker-connection.js';
 
@@ -34,12 +35,14 @@ export class StderrTail {
   }
 }
 
-/** Pass the worker's stderr through to ours, keeping its tail. */
-export function keepStderrTail(stderr: Readable | null): StderrTail {
+/** Pass the worker's stderr on to `target` (ours by default), keeping its tail. */
+export function keepStderrTail(stderr: Readable | null, target: StderrTarget = 'inherit'): StderrTail {
   const tail = new StderrTail();
+  const passOn =
+    target === 'inherit' ? (chunk: Buffer) => process.stderr.write(chunk) : target === 'ignore' ? undefined : target;
   stderr?.on('data', (chunk: Buffer) => {
     tail.add(chunk);
-    process.stderr.write(chunk);
+    passOn?.(chunk);
   });
   stderr?.on('error', () => {}); // the worker died mid-write: its exit says so
   return tail;
