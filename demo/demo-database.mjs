@@ -1,5 +1,5 @@
-// The demo's `db` pool on a real PostgreSQL when one answers — pg clients running real queries — and on the
-// simulated connections of fake-database.mjs otherwise, saying so and how to point it at a real one.
+// The demo's `db` pool on a real PostgreSQL when one answers — `pooltoy/pg` connections running real queries — and on
+// the simulated connections of fake-database.mjs otherwise, saying so and how to point it at a real one.
 import { resourceWorker } from 'pooltoy';
 import { FakeConnection } from './fake-database.mjs';
 
@@ -36,24 +36,13 @@ function describeSettings(settings) {
   return `${settings.user}@${settings.host}:${settings.port}/${settings.database}`;
 }
 
-/** One pooled pg client: its death (a terminated backend, a dropped socket) is the worker's death. */
-function pgClientWorker(pg, settings) {
-  const closing = new WeakSet(); // ended by the pool (cooldown, stop): its 'end' is no death
-  return resourceWorker({
-    async create({ exit }) {
-      const client = new pg.Client({ ...settings, connectionTimeoutMillis: 3000 });
-      client.on('error', (error) => exit(error)); // without a listener a terminated backend would crash the demo
-      client.on('end', () => {
-        if (!closing.has(client)) exit(new Error('the connection to PostgreSQL ended'));
-      });
-      await client.connect();
-      return client;
-    },
-    destroy: (client) => {
-      closing.add(client);
-      return client.end();
-    },
-  });
+/**
+ * The connections of `pooltoy/pg`: a terminated backend or a dropped socket is the worker's death, and each
+ * connection is validated, kept alive and retired by age as that kind does (the observer shows its backend pid).
+ */
+async function pgClientWorker(settings) {
+  const { pgPoolOptions } = await import('pooltoy/pg');
+  return pgPoolOptions({ ...settings, connectionTimeoutMillis: 3000 }).worker;
 }
 
 const simulatedWorker = () =>
@@ -87,7 +76,7 @@ export async function demoDatabase() {
   }
   return {
     isReal: true,
-    worker: pgClientWorker(pg, settings),
+    worker: await pgClientWorker(settings),
     description: `PostgreSQL ${where}, application_name ${demoApplicationName}`,
     /** A chaos admin: ends one of the demo's own backends (only its application_name), as a failover would. */
     openAdmin: async () => {

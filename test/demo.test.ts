@@ -4,6 +4,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ToySnapshot } from '../src/observer/snapshot.js';
 import { killLeftoverDemos, processesMarked, startDemo } from './fixtures/demo-process.js';
+import { hasPostgres } from './fixtures/local-postgres.js';
 
 afterEach(killLeftoverDemos);
 
@@ -28,7 +29,7 @@ describe('the demo', () => {
     expect(snapshot.pools.map((pool) => [pool.name, pool.kind])).toEqual([
       ['primes', 'process'],
       ['hashing', 'thread'],
-      ['db', 'resource'],
+      ['db', hasPostgres ? 'pg' : 'resource'], // pooltoy/pg connections when PostgreSQL answers, else simulated ones
     ]);
     for (const pool of snapshot.pools) expect(pool.workers.length).toBeGreaterThan(0);
     const workerPids = snapshot.pools.flatMap((pool) => pool.workers.flatMap((worker) => worker.pid ?? []));
