@@ -106,6 +106,21 @@ describe('early deaths', () => {
     expect(pool.status()).toMatchObject({ state: 'ready', idle: 1 });
   });
 
+  it('counts workers killed together as one early death: each is replaced at once, none backs off', async () => {
+    const workers = controlledWorkers();
+    const { pool } = await startPool(workers, { size: 4 });
+    const failures: unknown[] = [];
+    pool.on('worker:startFailed', (event) => failures.push(event));
+    for (const handle of workers.handles.slice(0, 4)) handle.kill(); // one OOM sweep, or four call slots of a process
+    for (let replaced = 0; replaced < 4; replaced++) (await nextStart(workers)).succeed();
+    await pool.settled();
+    expect(failures).toEqual([]);
+    expect(pool.status()).toMatchObject({ state: 'ready', idle: 4 });
+    // The row goes on with the replacements: one of them dying young again is a crash loop.
+    const retryInMs = await earlyDeathInARow(pool, workers);
+    expect(retryInMs).toBeGreaterThanOrEqual(50);
+  });
+
   it('keep starts bounded in a window while every new worker dies at once, then the pool recovers', async () => {
     const workers = controlledWorkers();
     const { pool, clock } = await startPool(workers);

@@ -61,6 +61,9 @@ export class PoolState<W = unknown> {
   probation: { readonly worker: PooledWorker<W>; readonly timer: Timer } | undefined;
   /** Workers that died before they proved healthy, in a row (no worker proved healthy since): a crash loop past 1. */
   earlyDeaths = 0;
+  /** Workers started so far; and how many had been started when the row's last early death was counted. */
+  startsBegun = 0;
+  earlyDeathMark = 0;
   /** Set while past the restart intensity: checkouts that cannot be served at once reject with it. */
   failingWith: WorkerStartError | undefined;
   lastStartError: WorkerStartError | undefined;

@@ -17,6 +17,8 @@ export class PooledWorker<W = unknown> implements IdleNode<PooledWorker<W>> {
   uses = 0;
   /** Clock time the worker became ready (its age counts from there). */
   readyAt = 0;
+  /** Its place among the pool's starts (1, 2, …): tells a crash loop's replacement from a worker already up. */
+  startOrdinal = 0;
   /** Started beyond `size` (cosmetic: any worker checked in while the pool is over size is the surplus). */
   isOverflow: boolean;
   /** The lease holding it, while busy. */

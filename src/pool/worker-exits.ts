@@ -50,8 +50,9 @@ export function workerExited<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: 
 /**
  * A worker exited unasked. Once it proved healthy (up `minHealthyMs`, or a lease of it checked in) its death is
  * replaced at once. Before that it is an early death: the first of a row is replaced at once too (a SIGKILL, a
- * terminated connection can hit a young worker); each further one with no worker proving healthy in between is a
- * crash loop, counted as a failed start (backoff, `maxRestarts`), so it never respawns in a tight loop.
+ * terminated connection can hit a young worker); each further one of a worker started after the previous one, with
+ * no worker proving healthy in between, is a crash loop, counted as a failed start (backoff, `maxRestarts`), so it
+ * never respawns in a tight loop.
  */
 function maybeCountEarlyDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit: Exit): void {
   const minHealthyMs = s.config.minHealthyMs;
@@ -61,6 +62,11 @@ function maybeCountEarlyDeath<W>(s: PoolState<W>, worker: PooledWorker<W>, exit:
     provedHealthy(s, worker);
     return;
   }
+  // A row is a chain: each death a replacement started after the previous one. Workers already started when the
+  // row's last early death came (killed together, or call slots sharing one process) die of the same event, not of
+  // a crash loop: they are replaced at once and do not lengthen the row.
+  if (s.earlyDeaths > 0 && worker.startOrdinal <= s.earlyDeathMark) return;
+  s.earlyDeathMark = s.startsBegun;
   if (++s.earlyDeaths < 2) return;
   const why =
     exit.kind === 'crashed'

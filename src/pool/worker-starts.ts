@@ -19,6 +19,7 @@ export function startWorker<W>(s: PoolState<W>): void {
   lastWorkerNumber.set(name, number);
   const worker = new PooledWorker<W>(`${name}#${number}`, s.live >= s.config.size);
   worker.readyAt = s.clock.now();
+  worker.startOrdinal = ++s.startsBegun;
   s.byId.set(worker.id, worker);
   s.live++;
   s.starting++;
