@@ -127,7 +127,7 @@ export class PgPool extends EventEmitter {
     return undefined;
   }
 
-  async #query(query: PgQuery, values: unknown[] | undefined): Promise<pg.QueryResult> {
+  #query(query: PgQuery, values: unknown[] | undefined): Promise<pg.QueryResult> {
     let options: CheckoutOptions | undefined;
     if (typeof query === 'object' && query !== null && ('signal' in query || 'owner' in query)) {
       const { signal, owner, ...rest } = query;
@@ -136,19 +136,50 @@ export class PgPool extends EventEmitter {
     }
     if (typeof (query as { submit?: unknown }).submit === 'function') {
       // A Cursor or QueryStream outlives the call: the connection cannot be checked in when the promise settles.
-      throw new InvalidArgumentError(
-        'pool.query() query',
-        'text or a query config (a submittable needs connect())',
-        query,
+      return Promise.reject(
+        new InvalidArgumentError('pool.query() query', 'text or a query config (a submittable needs connect())', query),
       );
     }
-    const lease = this.#acquired(await this.#checkout(options));
+    const text = query as pg.QueryConfig;
+    const signal = options?.signal;
+    if (signal !== undefined)
+      return this.#checkout(options).then((lease) => this.#abortableQuery(lease, text, values, signal));
+    // The hot path, as pg.Pool runs it: pg's callback form (its promise form adds a `.catch` hop per query), the
+    // connection checked in from inside pg's callback, the caller's promise settled after.
+    return new Promise<pg.QueryResult>((resolve, reject) => {
+      this.#checkout(options).then((lease) => {
+        this.#acquired(lease);
+        const done = (error: Error | undefined, result: pg.QueryResult) => {
+          if (error) {
+            // A server's error (SQL, constraint, statement_timeout) leaves the connection fit; any other is closed.
+            this.#giveBack(lease, isServerError(error) ? undefined : error);
+            reject(error);
+            return;
+          }
+          this.#giveBack(lease, undefined);
+          resolve(result);
+        };
+        try {
+          (lease.worker.query as (text: unknown, values: unknown, callback: typeof done) => void)(text, values, done);
+        } catch (error) {
+          // pg throws at once on a query it cannot take (no text): the connection is closed, as with any other.
+          done(error as Error, undefined as unknown as pg.QueryResult);
+        }
+      }, reject);
+    });
+  }
+
+  async #abortableQuery(
+    lease: PgLease,
+    query: pg.QueryConfig,
+    values: unknown[] | undefined,
+    signal: AbortSignal,
+  ): Promise<pg.QueryResult> {
+    this.#acquired(lease);
     let result: pg.QueryResult;
     try {
-      const running = lease.worker.query(query as pg.QueryConfig, values);
-      result = options?.signal ? await abortable(running, options.signal, lease) : await running;
+      result = await abortable(lease.worker.query(query, values), signal, lease);
     } catch (error) {
-      // A server's error (SQL, constraint, statement_timeout) leaves the connection fit; any other is closed.
       this.#giveBack(lease, isServerError(error) ? undefined : error);
       throw error;
     }
