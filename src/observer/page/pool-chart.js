@@ -18,21 +18,32 @@ const waitColour = '#38bdf8';
  */
 
 /**
+ * Size `canvas` for the screen's pixel ratio and clear it: its 2D context and CSS size, or undefined while hidden.
+ * @param {HTMLCanvasElement} canvas
+ */
+export function prepareCanvas(canvas) {
+  const ratio = window.devicePixelRatio || 1;
+  const width = canvas.clientWidth;
+  const height = canvas.clientHeight;
+  if (width === 0 || height === 0) return undefined;
+  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
+  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
+  const context = canvas.getContext('2d');
+  if (!context) return undefined;
+  context.setTransform(ratio, 0, 0, ratio, 0, 0);
+  context.clearRect(0, 0, width, height);
+  return { context, width, height };
+}
+
+/**
  * Draw `samples` (oldest first, one a second) on `canvas`.
  * @param {HTMLCanvasElement} canvas
  * @param {Sample[]} samples
  */
 export function drawPoolChart(canvas, samples) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (width === 0 || height === 0) return;
-  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.clearRect(0, 0, width, height);
+  const prepared = prepareCanvas(canvas);
+  if (!prepared) return;
+  const { context, width, height } = prepared;
 
   const left = 30;
   const linesBottom = height * 0.68;

@@ -1,7 +1,7 @@
 // A pool's memory and CPU over the last two minutes: the sum of its workers' memory readings (resident memory for
 // processes and commands, heap for threads) and their CPU use as a percentage of one core, each on its own scale.
 import { formatBytes } from './element.js';
-import { chartSeconds } from './pool-chart.js';
+import { chartSeconds, prepareCanvas } from './pool-chart.js';
 
 export const memoryColour = '#38bdf8';
 export const cpuColour = '#f472b6';
@@ -16,16 +16,9 @@ export const cpuColour = '#f472b6';
  * @param {UsageSample[]} samples
  */
 export function drawUsageChart(canvas, samples) {
-  const ratio = window.devicePixelRatio || 1;
-  const width = canvas.clientWidth;
-  const height = canvas.clientHeight;
-  if (width === 0 || height === 0) return;
-  if (canvas.width !== Math.round(width * ratio)) canvas.width = Math.round(width * ratio);
-  if (canvas.height !== Math.round(height * ratio)) canvas.height = Math.round(height * ratio);
-  const context = canvas.getContext('2d');
-  if (!context) return;
-  context.setTransform(ratio, 0, 0, ratio, 0, 0);
-  context.clearRect(0, 0, width, height);
+  const prepared = prepareCanvas(canvas);
+  if (!prepared) return;
+  const { context, width, height } = prepared;
   context.font = '10px ui-monospace, SFMono-Regular, Menlo, monospace';
   context.fillStyle = '#6b7590';
   const hasReadings = samples.some((sample) => sample.memoryBytes !== undefined);
