@@ -70,7 +70,10 @@ async function busyParentKilled(marker) {
 
 async function grandchildHoldsStdout(marker) {
   const failures = [];
-  const pool = await createPool({ worker: commandWorker('python3', [treeWorker, marker]), size: 1 });
+  const pool = await createPool({
+    worker: commandWorker('python3', [treeWorker, marker], { stderr: 'ignore' }),
+    size: 1,
+  });
   const died = await within(
     3000,
     pool.run({ do: 'exit-with-grandchild', code: 3 }).catch((error) => error),
@@ -92,7 +95,10 @@ async function grandchildHoldsStdout(marker) {
 async function wrapperTimedOut(marker) {
   const failures = [];
   const script = 'python3 "$0" "$1" grandchild-at-start; exit $?';
-  const pool = await createPool({ worker: commandWorker('sh', ['-c', script, treeWorker, marker]), size: 1 });
+  const pool = await createPool({
+    worker: commandWorker('sh', ['-c', script, treeWorker, marker], { stderr: 'ignore' }),
+    size: 1,
+  });
   // The tree of the first worker (sh, python, grandchild) is whole once it is ready; its replacement comes later.
   const tree = markedPids(marker);
   if (tree.length !== 3) failures.push(`sh -c wrapper: a tree of 3 processes expected, found ${tree}`);
