@@ -191,8 +191,9 @@ describe.runIf(hasChromium)('the observer of the running demo, in Chromium', { t
       .locator('#tree .worker[data-pool="hashing"]')
       .evaluateAll((cards) => cards.map((card) => card.getAttribute('data-worker-id')));
     // Its detail stays open through the kill and shows how it ended.
-    // A busy worker: an idle one may be dismissed by its cooldown before the kill lands.
-    const live = '#tree .worker[data-pool="hashing"][data-state="busy"]';
+    // A busy or idle worker, never a cooling one (its cooldown may dismiss it before the kill lands); the demo's load
+    // comes in bursts, so waiting for a busy one alone could wait out a quiet spell.
+    const live = '#tree .worker[data-pool="hashing"]:is([data-state="busy"], [data-state="idle"])';
     await page.locator(`${live} .worker-id`).first().click(waitOptions);
     const victim = (await page.locator('#worker-detail h2').textContent())!;
     await page.locator(`#tree .worker[data-worker-id="${victim}"] button.kill`).click(waitOptions);
